@@ -1,0 +1,73 @@
+# Langue de référence. Gardez les messages courts : ils sont lus sur de petits téléphones.
+# Les variables { $... } sont remplies par le programme ; ne les traduisez pas.
+
+## Langue
+language-name = Français
+language-prompt = Choisissez votre langue
+language-invalid = Répondez par un chiffre de 1 à { $count }.
+language-set = Nous continuons en français.
+
+## Accueil et questions
+welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU) en { $total } questions. Aucun nom n'est conservé.
+ack = Merci.
+q-birth-year = ({ $number }/{ $total }) En quelle année êtes-vous né(e) ?
+    Exemple : 1985
+q-mother-birthplace = ({ $number }/{ $total }) Où est née votre mère ? (ville ou village)
+    Exemple : Kinshasa
+q-first-name = ({ $number }/{ $total }) Quel est votre prénom ?
+    Exemple : Jean
+q-birth-day = ({ $number }/{ $total }) Quel jour du mois êtes-vous né(e) ?
+    Exemple : 15
+q-last-name = ({ $number }/{ $total }) Quel est votre nom de famille ?
+    Exemple : Kabila
+
+## Libellés du résumé
+label-birth-year = Année de naissance
+label-mother-birthplace = Lieu de naissance de la mère
+label-first-name = Prénom
+label-birth-day = Jour de naissance
+label-last-name = Nom de famille
+
+## Réponses refusées
+err-empty = Je n'ai pas reçu de texte. Répondez par écrit, s'il vous plaît.
+err-media = Je ne peux pas lire les images, sons ou autocollants. Répondez par écrit, s'il vous plaît.
+err-too-long = Message trop long : { $max } caractères au maximum.
+err-year = Écrivez l'année en 4 chiffres, entre { $min } et { $max }. Exemple : 1985
+err-day = Écrivez le jour en chiffres, de 1 à 31. Exemple : 15
+err-integer = Écrivez un nombre entier entre { $min } et { $max }.
+err-text = Écrivez au moins { $min } lettres, sans chiffres.
+err-text-too-long = Réponse trop longue : { $max } caractères au maximum.
+err-choice = Répondez par un chiffre de 1 à { $count }.
+err-pattern = Cette réponse n'a pas le format attendu.
+too-many-attempts = Trop d'essais pour cette question. La conversation est terminée. Envoyez AIDE pour de l'aide, ou un message pour recommencer.
+
+## Commandes
+help = Répondez simplement à la question. Commandes :
+    { $restart } : recommencer
+    { $back } : question précédente
+    { $language } : changer de langue
+    { $stop } : arrêter et effacer vos réponses
+restarted = Nous recommençons depuis le début.
+back-at-first = Vous êtes déjà à la première question.
+stopped = C'est arrêté. Vos réponses ont été effacées. Envoyez un message pour recommencer.
+
+## Confirmation
+confirm-summary = Vérifiez vos réponses :
+    { $summary }
+    Est-ce correct ?
+confirm-yes = Oui
+confirm-no = Non
+confirm-invalid = Répondez 1 (Oui) ou 2 (Non).
+correct-which = Quelle réponse voulez-vous corriger ?
+
+## Résultat
+result-new = Votre CIU a été généré :
+    { $code }
+    Gardez-le bien : il vous sera demandé à chaque visite.
+result-existing = Ce code a déjà été généré avec les mêmes informations :
+    { $code }
+result-unavailable = Désolé, votre code ne peut pas être généré pour le moment. Contactez l'équipe du programme.
+
+## Session
+expired = Votre session a expiré après { $minutes } minutes sans réponse. Nous recommençons.
+flow-changed = Les questions ont été mises à jour. Nous recommençons depuis le début.

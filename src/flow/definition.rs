@@ -1,0 +1,213 @@
+//! What `flows/*.yaml` says, as serde types. Unknown keys are refused so a typo in the
+//! flow file is reported instead of silently ignored.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Highest flow-file `version` this engine understands.
+pub const ENGINE_FLOW_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    /// Identifies the registry the codes belong to; part of the hash input.
+    pub id: String,
+    /// Flow-file format version; a file newer than [`ENGINE_FLOW_VERSION`] is refused.
+    pub version: u32,
+    pub default_locale: String,
+    pub locales: Vec<String>,
+    #[serde(default = "default_timeout")]
+    pub session_timeout_minutes: u32,
+    /// Invalid answers allowed per question before the session ends.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Longest inbound message accepted, in characters.
+    #[serde(default = "default_max_message_chars")]
+    pub max_message_chars: usize,
+    pub commands: CommandsDef,
+    #[serde(default)]
+    pub confirm: ConfirmDef,
+    pub steps: Vec<StepDef>,
+    pub ciu: CiuDef,
+}
+
+fn default_timeout() -> u32 {
+    15
+}
+fn default_max_attempts() -> u32 {
+    3
+}
+fn default_max_message_chars() -> usize {
+    300
+}
+
+/// Aliases per language, e.g. `{ fr: [AIDE], en: [HELP] }`. Every alias of every
+/// language is recognised at any time; the person's language decides which are shown.
+pub type Aliases = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsDef {
+    pub restart: Aliases,
+    pub help: Aliases,
+    pub language: Aliases,
+    pub back: Aliases,
+    pub stop: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmDef {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub yes: Aliases,
+    #[serde(default)]
+    pub no: Aliases,
+}
+
+impl Default for ConfirmDef {
+    fn default() -> Self {
+        ConfirmDef {
+            enabled: false,
+            yes: Aliases::new(),
+            no: Aliases::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// Name of the answer; used as the template variable.
+    pub id: String,
+    /// Fluent message id of the question.
+    pub prompt: String,
+    /// Fluent message id of the short label shown in the confirmation summary.
+    pub label: String,
+    pub validate: ValidateDef,
+    pub extract: ExtractDef,
+    /// Fluent message id replacing the validator's default error message.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// `max: current` means the current year, read from the clock the caller passes in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum YearBound {
+    Year(i64),
+    Keyword(CurrentKeyword),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CurrentKeyword {
+    Current,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ValidateDef {
+    Year {
+        min: YearBound,
+        max: YearBound,
+    },
+    DayOfMonth,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Text {
+        #[serde(default = "one")]
+        letters_min: usize,
+        max_len: usize,
+    },
+    Choice {
+        options: Vec<ChoiceOptionDef>,
+    },
+    Regex {
+        pattern: String,
+        #[serde(default = "default_regex_max_len")]
+        max_len: usize,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+fn default_regex_max_len() -> usize {
+    100
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOptionDef {
+    /// Stable value (also the button id): what is hashed and extracted.
+    pub value: String,
+    /// Fluent message id of the option's label.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExtractDef {
+    /// First `count` letters; shorter answers are padded with `pad`.
+    FirstLetters {
+        count: usize,
+        #[serde(default = "default_pad")]
+        pad: char,
+    },
+    /// Last `count` digits, zero-padded on the left.
+    LastDigits { count: usize },
+    /// The number written with at least `width` digits (5 → 05).
+    ZeroPad { width: usize },
+    /// The whole normalized value (for a choice: the option's value).
+    Whole,
+}
+
+fn default_pad() -> char {
+    'X'
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiuDef {
+    /// minijinja template; variables are step ids plus `hash`.
+    pub template: String,
+    pub hash: HashDef,
+    /// Wrap the code in WhatsApp monospace (```) in messages.
+    #[serde(default = "yes")]
+    pub monospace: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashDef {
+    pub length: usize,
+    #[serde(default)]
+    pub alphabet: HashAlphabet,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HashAlphabet {
+    /// `0-9A-F`.
+    #[default]
+    Hex,
+    /// Crockford base32 `0-9A-Z` without I, L, O, U: easy to read aloud.
+    Base32,
+}
+
+impl HashAlphabet {
+    pub fn symbols(self) -> &'static [u8] {
+        match self {
+            HashAlphabet::Hex => b"0123456789ABCDEF",
+            HashAlphabet::Base32 => b"0123456789ABCDEFGHJKMNPQRSTVWXYZ",
+        }
+    }
+}
