@@ -4,3 +4,6 @@
 pub mod ciu;
 pub mod flow;
 pub mod normalize;
+pub mod simulate;
+pub mod diagnostics;
+pub mod i18n;

@@ -1,4 +1,98 @@
 //! The declarative part: flow definition, loading and checking, the pure engine.
+//! Nothing in here does IO except [`load`], which reads the files once at start-up.
 
 pub mod definition;
+pub mod engine;
+pub mod extract;
+pub mod load;
 pub mod session;
+pub mod source_map;
+pub mod validators;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::ciu::CiuTemplate;
+use crate::i18n::Catalogs;
+use definition::{FlowDef, StepDef};
+use validators::Validator;
+
+pub use engine::{Engine, Event, Inbound, Registration, Reply, ReplyChoice, Turn};
+pub use load::{load, Loaded};
+pub use session::{Answer, Phase, Session};
+
+/// Commands a person can send at any step (whole message only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Restart,
+    Help,
+    Language,
+    Back,
+    Stop,
+}
+
+/// Messages the engine itself sends, with the variables each may use. Every listed
+/// language must define all of them (checked at load time).
+pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
+    ("language-name", &[]),
+    ("language-prompt", &[]),
+    ("language-invalid", &["count"]),
+    ("language-set", &[]),
+    ("welcome", &["total"]),
+    ("ack", &[]),
+    ("err-empty", &[]),
+    ("err-media", &[]),
+    ("err-too-long", &["max"]),
+    ("err-year", &["min", "max"]),
+    ("err-day", &[]),
+    ("err-integer", &["min", "max"]),
+    ("err-text", &["min"]),
+    ("err-text-too-long", &["max"]),
+    ("err-choice", &["count"]),
+    ("err-pattern", &[]),
+    ("too-many-attempts", &[]),
+    ("help", &["restart", "back", "language", "stop"]),
+    ("restarted", &[]),
+    ("back-at-first", &[]),
+    ("stopped", &[]),
+    ("confirm-summary", &["summary"]),
+    ("confirm-yes", &[]),
+    ("confirm-no", &[]),
+    ("confirm-invalid", &[]),
+    ("correct-which", &[]),
+    ("result-new", &["code"]),
+    ("result-existing", &["code"]),
+    ("result-unavailable", &[]),
+    ("expired", &["minutes"]),
+    ("flow-changed", &[]),
+];
+
+pub struct CompiledStep {
+    pub def: StepDef,
+    pub validator: Validator,
+}
+
+/// A checked, ready-to-run flow: definition, compiled validators, catalogs, template.
+pub struct Flow {
+    pub def: FlowDef,
+    pub path: PathBuf,
+    /// Digest of the definition; a session begun under another one is not continued.
+    pub revision: String,
+    /// Stable text of everything that decides the codes (input of the fingerprint).
+    pub derivation: String,
+    pub steps: Vec<CompiledStep>,
+    pub catalogs: Catalogs,
+    pub template: Arc<CiuTemplate>,
+    /// May be overridden by `SESSION_TIMEOUT_MINUTES`.
+    pub session_timeout_minutes: u32,
+    commands: HashMap<String, Command>,
+    yes: HashSet<String>,
+    no: HashSet<String>,
+}
+
+impl Flow {
+    pub fn step_ids(&self) -> Vec<&str> {
+        self.steps.iter().map(|s| s.def.id.as_str()).collect()
+    }
+}

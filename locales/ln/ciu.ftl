@@ -1,0 +1,75 @@
+# Lingala. Reference locale: fr. Keep messages short: they are read on small phones.
+# The { $... } variables are filled in by the program; do not translate them.
+# REVIEW: written by the development team. A native speaker must review it before
+# it goes live (see TRANSLATING.md, "Review status").
+
+## Language
+language-name = Lingala
+language-prompt = Pona monoko na yo
+language-invalid = Yanola na nimero kobanda 1 tii { $count }.
+language-set = Tokokoba na Lingala.
+
+## Welcome and questions
+welcome = Mbote! Na mituna { $total }, mosala oyo ekopesa yo Code Identificateur Unique (CIU) na yo. Tobombaka kombo ata moko te.
+ack = Matondo.
+q-birth-year = ({ $number }/{ $total }) Obotama na mobu nini?
+    Ndakisa: 1985
+q-mother-birthplace = ({ $number }/{ $total }) Mama na yo abotama wapi? (engumba to mboka)
+    Ndakisa: Kinshasa
+q-first-name = ({ $number }/{ $total }) Kombo na yo ya liboso?
+    Ndakisa: Jean
+q-birth-day = ({ $number }/{ $total }) Obotama mokolo ya boni ya sanza?
+    Ndakisa: 15
+q-last-name = ({ $number }/{ $total }) Kombo na yo ya libota?
+    Ndakisa: Kabila
+
+## Summary labels
+label-birth-year = Mobu ya kobotama
+label-mother-birthplace = Esika mama abotama
+label-first-name = Kombo ya liboso
+label-birth-day = Mokolo ya kobotama
+label-last-name = Kombo ya libota
+
+## Refused answers
+err-empty = Nazwi makomi te. Nabondeli yo, yanola na kokoma.
+err-media = Nakoki kotanga bafoto, mingongo to ba-sticker te. Nabondeli yo, yanola na kokoma.
+err-too-long = Nsango eleki molai: koleka ba-lettre { $max } te.
+err-year = Koma mobu mobimba, kati na { $min } mpe { $max }. Ndakisa: 1985
+err-day = Koma mokolo na nimero, kobanda 1 tii 31. Ndakisa: 15
+err-integer = Koma nimero mobimba kati na { $min } mpe { $max }.
+err-text = Koma ata ba-lettre { $min }, kozanga nimero.
+err-text-too-long = Eyano eleki molai: koleka ba-lettre { $max } te.
+err-choice = Yanola na nimero kobanda 1 tii { $count }.
+err-pattern = Lolenge ya eyano oyo ebongi te.
+too-many-attempts = Omeki mbala mingi mpo na motuna oyo. Lisolo esili. Tinda LISALISI mpo na kozwa lisalisi, to nsango mpo na kobanda lisusu.
+
+## Commands
+help = Yanola kaka motuna. Okoki mpe kotinda:
+    { $restart }: kobanda lisusu
+    { $back }: motuna oyo eleki
+    { $language }: kobongola monoko
+    { $stop }: kotika mpe kolongola biyano na yo
+restarted = Tozongi na ebandeli.
+back-at-first = Oyo nde motuna ya liboso.
+stopped = Esili. Biyano na yo elongolami. Tinda nsango mpo na kobanda lisusu.
+
+## Confirmation
+confirm-summary = Tala malamu biyano na yo:
+    { $summary }
+    Ezali malamu?
+confirm-yes = Ee
+confirm-no = Te
+confirm-invalid = Yanola 1 (Ee) to 2 (Te).
+correct-which = Eyano nini olingi kobongisa?
+
+## Result
+result-new = CIU na yo esalemi:
+    { $code }
+    Bomba yango malamu: bakosenga yo yango mbala nyonso okoya.
+result-existing = Code oyo esilaki kosalema na biyano ndenge moko:
+    { $code }
+result-unavailable = Bolimbisi, tokoki kosala code na yo sikoyo te. Solola na ekipe ya programme.
+
+## Session
+expired = Lisolo esili mpo oyanoli te na miniti { $minutes }. Tobandi lisusu.
+flow-changed = Mituna ebongwani. Tozongi na ebandeli.

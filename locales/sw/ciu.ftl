@@ -1,0 +1,75 @@
+# Kiswahili. Reference locale: fr. Keep messages short: they are read on small phones.
+# The { $... } variables are filled in by the program; do not translate them.
+# REVIEW: written by the development team. A native speaker must review it before
+# it goes live (see TRANSLATING.md, "Review status").
+
+## Language
+language-name = Kiswahili
+language-prompt = Chagua lugha yako
+language-invalid = Jibu kwa nambari kati ya 1 na { $count }.
+language-set = Tunaendelea kwa Kiswahili.
+
+## Welcome and questions
+welcome = Karibu! Huduma hii inakupa Code Identificateur Unique (CIU) yako kwa maswali { $total }. Hakuna jina linalohifadhiwa.
+ack = Asante.
+q-birth-year = ({ $number }/{ $total }) Ulizaliwa mwaka gani?
+    Mfano: 1985
+q-mother-birthplace = ({ $number }/{ $total }) Mama yako alizaliwa wapi? (mji au kijiji)
+    Mfano: Kinshasa
+q-first-name = ({ $number }/{ $total }) Jina lako la kwanza ni nani?
+    Mfano: Jean
+q-birth-day = ({ $number }/{ $total }) Ulizaliwa tarehe ngapi ya mwezi?
+    Mfano: 15
+q-last-name = ({ $number }/{ $total }) Jina lako la ukoo ni nani?
+    Mfano: Kabila
+
+## Summary labels
+label-birth-year = Mwaka wa kuzaliwa
+label-mother-birthplace = Mahali mama alipozaliwa
+label-first-name = Jina la kwanza
+label-birth-day = Siku ya kuzaliwa
+label-last-name = Jina la ukoo
+
+## Refused answers
+err-empty = Sikupokea maandishi. Tafadhali jibu kwa maandishi.
+err-media = Siwezi kusoma picha, sauti wala stika. Tafadhali jibu kwa maandishi.
+err-too-long = Ujumbe ni mrefu mno: usizidi herufi { $max }.
+err-year = Andika mwaka kwa tarakimu 4, kati ya { $min } na { $max }. Mfano: 1985
+err-day = Andika siku kwa tarakimu, kati ya 1 na 31. Mfano: 15
+err-integer = Andika nambari kamili kati ya { $min } na { $max }.
+err-text = Andika angalau herufi { $min }, bila tarakimu.
+err-text-too-long = Jibu ni refu mno: usizidi herufi { $max }.
+err-choice = Jibu kwa nambari kati ya 1 na { $count }.
+err-pattern = Jibu hili halina muundo unaotakiwa.
+too-many-attempts = Umejaribu mara nyingi mno kwa swali hili. Mazungumzo yamekwisha. Tuma MSAADA kupata msaada, au ujumbe wowote kuanza upya.
+
+## Commands
+help = Jibu swali tu. Amri:
+    { $restart }: kuanza upya
+    { $back }: swali lililopita
+    { $language }: kubadili lugha
+    { $stop }: kusimamisha na kufuta majibu yako
+restarted = Tunaanza upya tangu mwanzo.
+back-at-first = Tayari uko kwenye swali la kwanza.
+stopped = Imesimamishwa. Majibu yako yamefutwa. Tuma ujumbe kuanza upya.
+
+## Confirmation
+confirm-summary = Hakikisha majibu yako:
+    { $summary }
+    Je, ni sahihi?
+confirm-yes = Ndiyo
+confirm-no = Hapana
+confirm-invalid = Jibu 1 (Ndiyo) au 2 (Hapana).
+correct-which = Unataka kusahihisha jibu gani?
+
+## Result
+result-new = CIU yako imetengenezwa:
+    { $code }
+    Itunze vizuri: utaihitaji kila utakapokuja.
+result-existing = Msimbo huu tayari ulitengenezwa kwa taarifa zilezile:
+    { $code }
+result-unavailable = Samahani, msimbo wako hauwezi kutengenezwa kwa sasa. Wasiliana na timu ya mpango.
+
+## Session
+expired = Mazungumzo yamekwisha baada ya dakika { $minutes } bila jibu. Tunaanza upya.
+flow-changed = Maswali yamebadilishwa. Tunaanza upya tangu mwanzo.

@@ -1,0 +1,139 @@
+//! Where each value of a YAML file is, by path (`steps[2].validate.pattern`), so checks
+//! that run after parsing can still name the line.
+
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::diagnostics::Position;
+
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    positions: HashMap<String, Position>,
+}
+
+impl SourceMap {
+    /// Builds the map; a file that does not parse gives an empty map (the YAML error
+    /// itself is reported by the deserializer, with its position).
+    pub fn build(source: &str) -> SourceMap {
+        let mut builder = Builder::default();
+        let _ = Parser::new_from_str(source).load(&mut builder, false);
+        SourceMap {
+            positions: builder.positions,
+        }
+    }
+
+    /// The position of `path`, or of its nearest recorded parent.
+    pub fn find(&self, path: &str) -> Option<Position> {
+        let mut path = path;
+        loop {
+            if let Some(p) = self.positions.get(path) {
+                return Some(*p);
+            }
+            let cut = path.rfind(['.', '['])?;
+            path = &path[..cut];
+        }
+    }
+}
+
+enum Frame {
+    Mapping { key: Option<String> },
+    Sequence { index: usize },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(String, Frame)>,
+    positions: HashMap<String, Position>,
+}
+
+impl Builder {
+    /// Path of the value about to be read in the current container.
+    fn child_path(&self) -> Option<String> {
+        let (base, frame) = self.stack.last()?;
+        Some(match frame {
+            Frame::Mapping { key: Some(k) } if base.is_empty() => k.clone(),
+            Frame::Mapping { key: Some(k) } => format!("{base}.{k}"),
+            Frame::Mapping { key: None } => return None,
+            Frame::Sequence { index } => format!("{base}[{index}]"),
+        })
+    }
+
+    fn value_done(&mut self) {
+        match self.stack.last_mut() {
+            Some((_, Frame::Mapping { key })) => *key = None,
+            Some((_, Frame::Sequence { index })) => *index += 1,
+            None => {}
+        }
+    }
+
+    fn record(&mut self, path: String, mark: Marker) {
+        self.positions
+            .entry(path)
+            .or_insert(Position::at(mark.line(), mark.col() + 1));
+    }
+
+    fn open(&mut self, frame: Frame, mark: Marker) {
+        let path = if self.stack.is_empty() {
+            String::new()
+        } else {
+            self.child_path().unwrap_or_default()
+        };
+        if !path.is_empty() {
+            self.record(path.clone(), mark);
+        }
+        self.stack.push((path, frame));
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::Scalar(value, ..) => {
+                let expecting_key = matches!(self.stack.last(), Some((_, Frame::Mapping { key: None })));
+                if expecting_key {
+                    if let Some((base, _)) = self.stack.last() {
+                        let path = if base.is_empty() {
+                            value.clone()
+                        } else {
+                            format!("{base}.{value}")
+                        };
+                        self.record(path, mark);
+                    }
+                    if let Some((_, Frame::Mapping { key })) = self.stack.last_mut() {
+                        *key = Some(value);
+                    }
+                } else {
+                    if let Some(path) = self.child_path() {
+                        self.record(path, mark);
+                    }
+                    self.value_done();
+                }
+            }
+            Event::MappingStart(..) => self.open(Frame::Mapping { key: None }, mark),
+            Event::SequenceStart(..) => self.open(Frame::Sequence { index: 0 }, mark),
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.value_done();
+            }
+            Event::Alias(_) => self.value_done(),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_point_at_their_lines() {
+        let src = "id: x\nsteps:\n  - id: a\n    validate: { type: regex, pattern: '[' }\n  - id: b\n";
+        let map = SourceMap::build(src);
+        assert_eq!(map.find("id").unwrap().line, 1);
+        assert_eq!(map.find("steps[0].id").unwrap().line, 3);
+        assert_eq!(map.find("steps[0].validate.pattern").unwrap().line, 4);
+        assert_eq!(map.find("steps[1].id").unwrap().line, 5);
+        assert_eq!(map.find("steps[1].prompt").unwrap().line, 5);
+    }
+}
