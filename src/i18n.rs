@@ -184,7 +184,11 @@ fn load_catalog(
                 let position = find_definition(&source, &id, *occurrence);
                 *occurrence += 1;
                 if let Some(previous) = messages.get(&id) {
-                    let MessageInfo { file: f, position: p, .. } = previous;
+                    let MessageInfo {
+                        file: f,
+                        position: p,
+                        ..
+                    } = previous;
                     diagnostics.push(Diagnostic::error(
                         &file,
                         position,
@@ -295,13 +299,20 @@ mod tests {
     #[test]
     fn formats_without_invisible_marks_and_falls_back() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "fr", "hello = Votre code : { $code }\nonly-fr = seulement\n");
+        write(
+            dir.path(),
+            "fr",
+            "hello = Votre code : { $code }\nonly-fr = seulement\n",
+        );
         write(dir.path(), "en", "hello = Your code: { $code }\n");
         let (cat, diags) = Catalogs::load(dir.path(), "fr");
         assert!(diags.is_empty(), "{diags:?}");
         let mut args = FluentArgs::new();
         args.set("code", "985-KINS");
-        assert_eq!(cat.format("en", "hello", Some(&args)), "Your code: 985-KINS");
+        assert_eq!(
+            cat.format("en", "hello", Some(&args)),
+            "Your code: 985-KINS"
+        );
         assert_eq!(cat.format("en", "only-fr", None), "seulement");
         assert_eq!(
             cat.get("fr").unwrap().messages["hello"].variables,
@@ -312,9 +323,23 @@ mod tests {
     #[test]
     fn syntax_errors_and_duplicates_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "fr", "ok = bien\nbroken = { $x\ndup = a\ndup = b\n");
+        write(
+            dir.path(),
+            "fr",
+            "ok = bien\nbroken = { $x\ndup = a\ndup = b\n",
+        );
         let (_, diags) = Catalogs::load(dir.path(), "fr");
-        assert!(diags.iter().any(|d| d.line == Some(2) && d.message.contains("syntaxe")), "{diags:?}");
-        assert!(diags.iter().any(|d| d.line == Some(4) && d.message.contains("deux fois")), "{diags:?}");
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.line == Some(2) && d.message.contains("syntaxe")),
+            "{diags:?}"
+        );
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.line == Some(4) && d.message.contains("deux fois")),
+            "{diags:?}"
+        );
     }
 }

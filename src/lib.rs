@@ -2,8 +2,8 @@
 //! privacy-preserving Code Identificateur Unique over WhatsApp.
 
 pub mod ciu;
+pub mod diagnostics;
 pub mod flow;
+pub mod i18n;
 pub mod normalize;
 pub mod simulate;
-pub mod diagnostics;
-pub mod i18n;

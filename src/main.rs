@@ -11,7 +11,11 @@ use ciu::flow;
 use ciu::simulate::{Simulator, DEVELOPMENT_SALT};
 
 #[derive(Parser)]
-#[command(name = "ciu", version, about = "CIU WhatsApp — Code Identificateur Unique over WhatsApp")]
+#[command(
+    name = "ciu",
+    version,
+    about = "CIU WhatsApp — Code Identificateur Unique over WhatsApp"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -119,7 +123,9 @@ fn simulate(files: &FlowFiles, script: Option<PathBuf>) -> ExitCode {
     if !interactive {
         let mut text = String::new();
         let read = match &script {
-            Some(path) if path.as_os_str() != "-" => std::fs::read_to_string(path).map(|t| text = t),
+            Some(path) if path.as_os_str() != "-" => {
+                std::fs::read_to_string(path).map(|t| text = t)
+            }
             _ => std::io::stdin().read_to_string(&mut text).map(|_| ()),
         };
         if let Err(e) = read {

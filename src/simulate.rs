@@ -38,8 +38,10 @@ impl MemoryRegistry {
         for n in 0..MAX_CANDIDATES {
             let code = request.candidate(n);
             if !self.by_code.contains_key(&code) {
-                self.by_code.insert(code.clone(), request.person_key.clone());
-                self.by_person.insert(request.person_key.clone(), code.clone());
+                self.by_code
+                    .insert(code.clone(), request.person_key.clone());
+                self.by_person
+                    .insert(request.person_key.clone(), code.clone());
                 return Registration::New(code);
             }
         }
@@ -68,7 +70,9 @@ impl<'a> Simulator<'a> {
     /// Sends one message from `phone` and returns the replies as plain text.
     pub fn send(&mut self, phone: &str, text: &str, media_count: u32) -> Vec<String> {
         let session = self.sessions.remove(phone);
-        let mut turn: Turn = self.engine.handle(session, &Inbound { text, media_count }, self.now);
+        let mut turn: Turn = self
+            .engine
+            .handle(session, &Inbound { text, media_count }, self.now);
         if let Some(request) = turn.registration.take() {
             let registration = self.registry.register(&request);
             self.engine.deliver(&mut turn, &registration);

@@ -319,7 +319,13 @@ impl<'a> Engine<'a> {
 
     // ---- phases ---------------------------------------------------------------------
 
-    fn choose_language(&self, mut session: Session, then: Phase, words: &str, mut out: Out) -> Turn {
+    fn choose_language(
+        &self,
+        mut session: Session,
+        then: Phase,
+        words: &str,
+        mut out: Out,
+    ) -> Turn {
         let locales = &self.flow.def.locales;
         let chosen = locales.iter().enumerate().find(|(i, code)| {
             words == (i + 1).to_string()
@@ -393,7 +399,11 @@ impl<'a> Engine<'a> {
                     out.say(self.msg(&session.locale, "too-many-attempts", None));
                     return out.finish(session);
                 }
-                out.say(self.rejection_text(&session.locale, compiled.def.error.as_deref(), &rejection));
+                out.say(self.rejection_text(
+                    &session.locale,
+                    compiled.def.error.as_deref(),
+                    &rejection,
+                ));
                 self.reprompt(session, out)
             }
         }
@@ -438,7 +448,12 @@ impl<'a> Engine<'a> {
             .steps
             .iter()
             .zip(&session.answers)
-            .map(|(step, a)| (step.def.id.clone(), extract(&step.def.extract, &a.normalized)))
+            .map(|(step, a)| {
+                (
+                    step.def.id.clone(),
+                    extract(&step.def.extract, &a.normalized),
+                )
+            })
             .collect();
         let request = CiuRequest::new(
             self.salt,
@@ -588,7 +603,11 @@ impl<'a> Engine<'a> {
         aliases
             .get(locale)
             .and_then(|a| a.first())
-            .or_else(|| aliases.get(&self.flow.def.default_locale).and_then(|a| a.first()))
+            .or_else(|| {
+                aliases
+                    .get(&self.flow.def.default_locale)
+                    .and_then(|a| a.first())
+            })
             .cloned()
             .unwrap_or_default()
     }

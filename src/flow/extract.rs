@@ -17,7 +17,9 @@ pub fn extract(rule: &ExtractDef, normalized: &str) -> String {
         }
         ExtractDef::LastDigits { count } => {
             let digits: Vec<char> = normalized.chars().filter(char::is_ascii_digit).collect();
-            let tail: String = digits[digits.len().saturating_sub(*count)..].iter().collect();
+            let tail: String = digits[digits.len().saturating_sub(*count)..]
+                .iter()
+                .collect();
             format!("{tail:0>count$}")
         }
         ExtractDef::ZeroPad { width } => {

@@ -40,7 +40,8 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
             format!("impossible de lire le fichier du flux ({e}). Vérifiez le chemin (--flow ou FLOW_PATH)."),
         )]
     })?;
-    let def: FlowDef = serde_yaml::from_str(&source).map_err(|e| vec![yaml_error(flow_path, &e)])?;
+    let def: FlowDef =
+        serde_yaml::from_str(&source).map_err(|e| vec![yaml_error(flow_path, &e)])?;
     let map = SourceMap::build(&source);
     let mut checker = Checker {
         file: flow_path.to_path_buf(),
@@ -62,20 +63,26 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
 /// Turns serde's messages into plain French, keeping the position.
 fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
     let position = error.location().map(|l| Position::at(l.line(), l.column()));
-    let raw = error.to_string();
+    let full = error.to_string();
+    // The parser's context ("while parsing a block mapping at line 72 column 5") often
+    // points closer to the real mistake than the place where parsing failed.
+    let started_at = full
+        .split(", while ")
+        .nth(1)
+        .and_then(|c| c.split(" at line ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|line| position.is_some_and(|p| p.line != *line))
+        .map(|line| format!(" Le problème commence peut-être à la ligne {line}."))
+        .unwrap_or_default();
     // serde_yaml appends " at line X column Y"; the position is shown separately.
-    let raw = raw.split(" at line ").next().unwrap_or(&raw).to_owned();
+    let raw = full.split(" at line ").next().unwrap_or(&full).to_owned();
     let (path, detail) = match raw.split_once(": ") {
         Some((p, d)) if !p.contains(' ') => (format!(" (à « {p} »)"), d.to_owned()),
         _ => (String::new(), raw.clone()),
     };
-    let quoted = |s: &str| -> Vec<String> {
-        s.split('`')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_owned)
-            .collect()
-    };
+    let quoted =
+        |s: &str| -> Vec<String> { s.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
     let sentence = if let Some(rest) = detail.strip_prefix("unknown field ") {
         let names = quoted(rest);
         format!(
@@ -98,7 +105,7 @@ fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
     } else if detail.starts_with("invalid type") || detail.starts_with("invalid value") {
         format!("valeur de la mauvaise sorte{path} : {detail}.")
     } else {
-        format!("le fichier YAML est mal formé{path} : {detail}. Vérifiez l'indentation (des espaces, pas de tabulations) et les deux-points.")
+        format!("le fichier YAML est mal formé{path} : {detail}. Vérifiez l'indentation (des espaces, pas de tabulations), les deux-points et les guillemets.{started_at}")
     };
     Diagnostic::error(file, position, sentence)
 }
@@ -185,7 +192,10 @@ impl Checker {
 
     fn check_locales(&mut self, def: &FlowDef, catalogs: &Catalogs) {
         if def.locales.is_empty() {
-            self.error("locales", "la liste des langues (locales) est vide : indiquez au moins fr.");
+            self.error(
+                "locales",
+                "la liste des langues (locales) est vide : indiquez au moins fr.",
+            );
         }
         if !def.locales.contains(&def.default_locale) {
             self.error(
@@ -199,7 +209,10 @@ impl Checker {
         let mut seen = HashSet::new();
         for (i, code) in def.locales.iter().enumerate() {
             if !seen.insert(code) {
-                self.error(&format!("locales[{i}]"), format!("la langue « {code} » est listée deux fois."));
+                self.error(
+                    &format!("locales[{i}]"),
+                    format!("la langue « {code} » est listée deux fois."),
+                );
             }
             if catalogs.get(code).is_none() {
                 self.error(
@@ -235,7 +248,10 @@ impl Checker {
             for (i, word) in words.iter().enumerate() {
                 let normalized = normalize_words(word);
                 if normalized.is_empty() {
-                    self.error(&format!("{path}.{lang}[{i}]"), "ce mot est vide une fois les accents et la ponctuation retirés.");
+                    self.error(
+                        &format!("{path}.{lang}[{i}]"),
+                        "ce mot est vide une fois les accents et la ponctuation retirés.",
+                    );
                 } else if normalized.bytes().all(|b| b.is_ascii_digit() || b == b' ') {
                     self.error(
                         &format!("{path}.{lang}[{i}]"),
@@ -247,7 +263,10 @@ impl Checker {
         if aliases.get(&def.default_locale).is_none_or(Vec::is_empty) {
             self.error(
                 path,
-                format!("donnez au moins un mot dans la langue par défaut ({}).", def.default_locale),
+                format!(
+                    "donnez au moins un mot dans la langue par défaut ({}).",
+                    def.default_locale
+                ),
             );
         }
     }
@@ -311,7 +330,10 @@ impl Checker {
             }
         }
         if let Some(both) = yes.intersection(&no).next() {
-            self.error("confirm", format!("« {both} » veut dire à la fois oui et non."));
+            self.error(
+                "confirm",
+                format!("« {both} » veut dire à la fois oui et non."),
+            );
         }
         (yes, no)
     }
@@ -381,7 +403,10 @@ impl Checker {
                     self.error(&vpath, "min est plus grand que max.");
                 }
                 if *min < 0 {
-                    self.error(&format!("{vpath}.min"), "les nombres négatifs ne sont pas pris en charge.");
+                    self.error(
+                        &format!("{vpath}.min"),
+                        "les nombres négatifs ne sont pas pris en charge.",
+                    );
                 }
                 Validator::Integer {
                     min: *min,
@@ -393,7 +418,10 @@ impl Checker {
                 max_len,
             } => {
                 if letters_min > max_len || *max_len == 0 {
-                    self.error(&vpath, "letters_min doit être plus petit que max_len, et max_len au moins 1.");
+                    self.error(
+                        &vpath,
+                        "letters_min doit être plus petit que max_len, et max_len au moins 1.",
+                    );
                 }
                 Validator::Text {
                     letters_min: *letters_min,
@@ -446,7 +474,10 @@ impl Checker {
         catalogs: &Catalogs,
     ) {
         if options.len() < 2 {
-            self.error(&format!("{path}.options"), "une question à choix a besoin d'au moins 2 options.");
+            self.error(
+                &format!("{path}.options"),
+                "une question à choix a besoin d'au moins 2 options.",
+            );
         }
         if options.len() > MAX_LIST_ROWS {
             self.error(
@@ -469,10 +500,18 @@ impl Checker {
                 self.error(&format!("{opath}.value"), "la valeur d'une option ne peut pas être un nombre : les personnes répondent par numéro (1, 2, ...). Utilisez un mot, ex. H, F.");
             }
             if !values.insert(normalized) {
-                self.error(&format!("{opath}.value"), format!("la valeur « {} » est déjà utilisée par une autre option.", option.value));
+                self.error(
+                    &format!("{opath}.value"),
+                    format!(
+                        "la valeur « {} » est déjà utilisée par une autre option.",
+                        option.value
+                    ),
+                );
             }
             for lang in &def.locales {
-                let Some(catalog) = catalogs.get(lang) else { continue };
+                let Some(catalog) = catalogs.get(lang) else {
+                    continue;
+                };
                 if !catalog.has(&option.label) {
                     continue; // reported with the other missing messages
                 }
@@ -480,7 +519,11 @@ impl Checker {
                 let length = title.chars().count();
                 if length > title_limit {
                     let info = &catalog.messages[&option.label];
-                    let kind = if title_limit == MAX_BUTTON_TITLE { "bouton" } else { "ligne de liste" };
+                    let kind = if title_limit == MAX_BUTTON_TITLE {
+                        "bouton"
+                    } else {
+                        "ligne de liste"
+                    };
                     self.diagnostics.push(Diagnostic::error(
                         &info.file,
                         info.position,
@@ -500,7 +543,10 @@ impl Checker {
         let ok = match &step.extract {
             ExtractDef::FirstLetters { count, pad } => {
                 if !pad.is_ascii_alphanumeric() {
-                    self.error(&format!("{epath}.pad"), "le caractère de remplissage doit être une lettre ou un chiffre (ex. X).");
+                    self.error(
+                        &format!("{epath}.pad"),
+                        "le caractère de remplissage doit être une lettre ou un chiffre (ex. X).",
+                    );
                 }
                 (1..=20).contains(count) && !numeric
             }
@@ -517,7 +563,11 @@ impl Checker {
     }
 
     fn compile_template(&mut self, def: &FlowDef) -> Option<CiuTemplate> {
-        let template = match CiuTemplate::new(&def.ciu.template, def.ciu.hash.length, def.ciu.hash.alphabet) {
+        let template = match CiuTemplate::new(
+            &def.ciu.template,
+            def.ciu.hash.length,
+            def.ciu.hash.alphabet,
+        ) {
             Ok(t) => t,
             Err(e) => {
                 self.error("ciu.template", format!("le modèle du CIU est mal écrit ({e}). Les variables s'écrivent {{{{ id_de_question }}}}."));
@@ -553,20 +603,34 @@ impl Checker {
             .collect();
         for (i, step) in steps.iter().enumerate() {
             let path = format!("steps[{i}]");
-            required.push((step.def.prompt.clone(), &["number", "total"], Some(format!("{path}.prompt"))));
+            required.push((
+                step.def.prompt.clone(),
+                &["number", "total"],
+                Some(format!("{path}.prompt")),
+            ));
             required.push((step.def.label.clone(), &[], Some(format!("{path}.label"))));
             if let Some(error) = &step.def.error {
-                required.push((error.clone(), &["min", "max", "count"], Some(format!("{path}.error"))));
+                required.push((
+                    error.clone(),
+                    &["min", "max", "count"],
+                    Some(format!("{path}.error")),
+                ));
             }
             if let Validator::Choice { options, .. } = &step.validator {
                 for (j, o) in options.iter().enumerate() {
-                    required.push((o.label.clone(), &[], Some(format!("{path}.validate.options[{j}].label"))));
+                    required.push((
+                        o.label.clone(),
+                        &[],
+                        Some(format!("{path}.validate.options[{j}].label")),
+                    ));
                 }
             }
         }
         let reference = catalogs.get(&def.default_locale);
         for lang in &def.locales {
-            let Some(catalog) = catalogs.get(lang) else { continue };
+            let Some(catalog) = catalogs.get(lang) else {
+                continue;
+            };
             for (id, allowed, flow_path) in &required {
                 let Some(info) = catalog.messages.get(id) else {
                     let message = format!(
@@ -575,7 +639,10 @@ impl Checker {
                     );
                     match flow_path {
                         Some(p) => self.error(p, message),
-                        None => self.diagnostics.push(Diagnostic::error(&catalog.dir, None, message)),
+                        None => {
+                            self.diagnostics
+                                .push(Diagnostic::error(&catalog.dir, None, message))
+                        }
                     }
                     continue;
                 };
@@ -626,7 +693,11 @@ impl Checker {
                 self.diagnostics.push(Diagnostic::warning(
                     &catalog.dir,
                     None,
-                    format!("traduction incomplète : {} message(s) manquant(s) : {}.", missing.len(), missing.join(", ")),
+                    format!(
+                        "traduction incomplète : {} message(s) manquant(s) : {}.",
+                        missing.len(),
+                        missing.join(", ")
+                    ),
                 ));
             }
         }
@@ -639,21 +710,32 @@ impl Checker {
             return;
         }
         for lang in &def.locales {
-            let Some(catalog) = catalogs.get(lang) else { continue };
+            let Some(catalog) = catalogs.get(lang) else {
+                continue;
+            };
             let summary: String = steps
                 .iter()
                 .map(|s| {
                     let answer_len = match &s.validator {
-                        Validator::Text { max_len, .. } | Validator::Regex { max_len, .. } => *max_len,
+                        Validator::Text { max_len, .. } | Validator::Regex { max_len, .. } => {
+                            *max_len
+                        }
                         Validator::Choice { .. } => MAX_ROW_TITLE,
                         _ => 4,
                     };
-                    format!("{} : {}\n", catalogs.format(lang, &s.def.label, None), "W".repeat(answer_len))
+                    format!(
+                        "{} : {}\n",
+                        catalogs.format(lang, &s.def.label, None),
+                        "W".repeat(answer_len)
+                    )
                 })
                 .collect();
             let mut args = fluent_bundle::FluentArgs::new();
             args.set("summary", summary);
-            let length = catalogs.format(lang, "confirm-summary", Some(&args)).chars().count();
+            let length = catalogs
+                .format(lang, "confirm-summary", Some(&args))
+                .chars()
+                .count();
             if length > MAX_REPLY_CHARS {
                 let info = catalog.messages.get("confirm-summary");
                 self.diagnostics.push(Diagnostic::error(
@@ -676,7 +758,10 @@ fn worst_case_length(catalogs: &Catalogs, lang: &str, id: &str, def: &FlowDef) -
     for name in ["restart", "help", "language", "back", "stop"] {
         args.set(name, "W".repeat(longest_alias));
     }
-    args.set("code", "W".repeat(def.ciu.template.len() + def.ciu.hash.length + 6));
+    args.set(
+        "code",
+        "W".repeat(def.ciu.template.len() + def.ciu.hash.length + 6),
+    );
     args.set("summary", "");
     catalogs.format(lang, id, Some(&args)).chars().count()
 }

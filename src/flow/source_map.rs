@@ -90,7 +90,8 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
             Event::Scalar(value, ..) => {
-                let expecting_key = matches!(self.stack.last(), Some((_, Frame::Mapping { key: None })));
+                let expecting_key =
+                    matches!(self.stack.last(), Some((_, Frame::Mapping { key: None })));
                 if expecting_key {
                     if let Some((base, _)) = self.stack.last() {
                         let path = if base.is_empty() {
@@ -128,7 +129,8 @@ mod tests {
 
     #[test]
     fn paths_point_at_their_lines() {
-        let src = "id: x\nsteps:\n  - id: a\n    validate: { type: regex, pattern: '[' }\n  - id: b\n";
+        let src =
+            "id: x\nsteps:\n  - id: a\n    validate: { type: regex, pattern: '[' }\n  - id: b\n";
         let map = SourceMap::build(src);
         assert_eq!(map.find("id").unwrap().line, 1);
         assert_eq!(map.find("steps[0].id").unwrap().line, 3);

@@ -44,16 +44,28 @@ pub struct ChoiceOption {
 
 #[derive(Debug, Clone)]
 pub enum Validator {
-    Year { min: YearBound, max: YearBound },
+    Year {
+        min: YearBound,
+        max: YearBound,
+    },
     DayOfMonth,
-    Integer { min: i64, max: i64 },
-    Text { letters_min: usize, max_len: usize },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Text {
+        letters_min: usize,
+        max_len: usize,
+    },
     Choice {
         options: Vec<ChoiceOption>,
         /// Normalized option value, label (in every language) or number → option index.
         lookup: HashMap<String, usize>,
     },
-    Regex { regex: Regex, max_len: usize },
+    Regex {
+        regex: Regex,
+        max_len: usize,
+    },
 }
 
 impl YearBound {
@@ -137,7 +149,10 @@ impl Validator {
                 Ok(Accepted { shown, normalized })
             }
             Validator::Choice { options, lookup } => {
-                match lookup.get(&normalize_words(raw)).and_then(|i| options.get(*i)) {
+                match lookup
+                    .get(&normalize_words(raw))
+                    .and_then(|i| options.get(*i))
+                {
                     Some(option) => Ok(Accepted {
                         shown: option.value.clone(),
                         normalized: option.value.clone(),
@@ -264,7 +279,13 @@ mod tests {
             }
         });
         let v = Validator::Choice { options, lookup };
-        for (input, value) in [("1", "H"), ("2", "F"), ("homme", "H"), ("MWASI", "F"), ("f", "F")] {
+        for (input, value) in [
+            ("1", "H"),
+            ("2", "F"),
+            ("homme", "H"),
+            ("MWASI", "F"),
+            ("f", "F"),
+        ] {
             assert_eq!(v.check(input, 2026).unwrap().normalized, value, "{input}");
         }
         assert_eq!(v.check("3", 2026).unwrap_err().args, vec![("count", 2)]);

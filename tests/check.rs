@@ -1,0 +1,296 @@
+//! `ciu check` on broken copies of the shipped files: every kind of mistake of SPEC §3
+//! exits 1 and names the file and line, in a sentence staff can act on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Copy {
+    dir: tempfile::TempDir,
+}
+
+impl Copy {
+    fn new() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root.join("flows"), &dir.path().join("flows"));
+        copy_dir(&root.join("locales"), &dir.path().join("locales"));
+        Copy { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Replaces the first occurrence of `from` (which must exist) in a file.
+    fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let path = self.path(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from:?} not in {rel}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        self
+    }
+
+    /// Runs `ciu check` from the copy; returns (exit code, stderr + stdout).
+    fn check(&self) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_ciu"))
+            .arg("check")
+            .current_dir(self.dir.path())
+            .env_remove("FLOW_PATH")
+            .env_remove("LOCALES_DIR")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    fn line_of(&self, rel: &str, needle: &str) -> usize {
+        let text = std::fs::read_to_string(self.path(rel)).unwrap();
+        text.lines().position(|l| l.contains(needle)).expect(needle) + 1
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+const FLOW: &str = "flows/ciu.yaml";
+
+/// Asserts exit 1 and an error at `file:line` whose sentence contains `words`.
+fn assert_error(copy: &Copy, file: &str, line: usize, words: &str) {
+    let (code, out) = copy.check();
+    assert_eq!(code, 1, "{out}");
+    let prefix = format!("{file}:{line}:");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&prefix) && l.contains("erreur") && l.contains(words)),
+        "expected an error at {prefix} mentioning {words:?}, got:\n{out}"
+    );
+}
+
+#[test]
+fn shipped_files_pass() {
+    let (code, out) = Copy::new().check();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK"), "{out}");
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let c = Copy::new();
+    // A tab for indentation: the most common YAML mistake in a text editor.
+    c.edit(FLOW, "    prompt: q-first-name", "\tprompt: q-first-name");
+    let line = c.line_of(FLOW, "\tprompt: q-first-name");
+    let (code, out) = c.check();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("{FLOW}:{line}:")), "{out}");
+}
+
+#[test]
+fn unclosed_quote_says_where_it_may_start() {
+    let c = Copy::new();
+    c.edit(FLOW, "prompt: q-first-name", "prompt: \"q-first-name");
+    let step = c.line_of(FLOW, "id: first_name");
+    let (code, out) = c.check();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("ligne {step}")), "{out}");
+}
+
+#[test]
+fn unknown_key() {
+    let c = Copy::new();
+    c.edit(FLOW, "    prompt: q-first-name", "    promt: q-first-name");
+    assert_error(&c, FLOW, c.line_of(FLOW, "promt:"), "promt");
+}
+
+#[test]
+fn unknown_validator_type() {
+    let c = Copy::new();
+    c.edit(FLOW, "type: day_of_month", "type: day_of_moon");
+    assert_error(&c, FLOW, c.line_of(FLOW, "day_of_moon"), "day_of_moon");
+}
+
+#[test]
+fn unknown_extraction_type() {
+    let c = Copy::new();
+    c.edit(FLOW, "type: last_digits", "type: last_letters");
+    assert_error(&c, FLOW, c.line_of(FLOW, "last_letters"), "last_letters");
+}
+
+#[test]
+fn duplicate_step_ids() {
+    let c = Copy::new();
+    c.edit(FLOW, "  - id: last_name", "  - id: first_name");
+    let line = c.line_of(FLOW, "prompt: q-last-name") - 1;
+    assert_error(&c, FLOW, line, "déjà utilisé");
+}
+
+#[test]
+fn template_variable_that_is_no_step() {
+    let c = Copy::new();
+    c.edit(
+        FLOW,
+        "{{ last_name }}-{{ hash }}",
+        "{{ surname }}-{{ hash }}",
+    );
+    assert_error(&c, FLOW, c.line_of(FLOW, "{{ surname }}"), "surname");
+}
+
+#[test]
+fn message_missing_from_a_listed_locale() {
+    let c = Copy::new();
+    let ftl = "locales/ln/ciu.ftl";
+    let text = std::fs::read_to_string(c.path(ftl)).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("label-first-name"))
+        .collect();
+    std::fs::write(c.path(ftl), kept.join("\n")).unwrap();
+    assert_error(
+        &c,
+        FLOW,
+        c.line_of(FLOW, "label: label-first-name"),
+        "label-first-name",
+    );
+    let (_, out) = c.check();
+    assert!(out.contains("ln"), "{out}");
+}
+
+#[test]
+fn invalid_regex() {
+    let c = Copy::new();
+    c.edit(
+        FLOW,
+        "validate: { type: text, letters_min: 2, max_len: 40 }\n    extract: { type: first_letters, count: 3, pad: X }",
+        "validate: { type: regex, pattern: \"[A-Z\" }\n    extract: { type: first_letters, count: 3, pad: X }",
+    );
+    assert_error(
+        &c,
+        FLOW,
+        c.line_of(FLOW, "pattern: \"[A-Z\""),
+        "expression régulière",
+    );
+}
+
+fn choice_step(options: usize, label_text: &str, c: &Copy) {
+    let opts: Vec<String> = (1..=options)
+        .map(|i| format!("          - {{ value: V{i}, label: opt-{i} }}"))
+        .collect();
+    c.edit(
+        FLOW,
+        "\nciu:",
+        &format!(
+            "  - id: district\n    prompt: q-birth-day\n    label: label-birth-day\n    validate:\n      type: choice\n      options:\n{}\n    extract: {{ type: whole }}\n\nciu:",
+            opts.join("\n")
+        ),
+    );
+    for lang in ["fr", "ln", "sw", "en"] {
+        let path = c.path(&format!("locales/{lang}/ciu.ftl"));
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for i in 1..=options {
+            text.push_str(&format!("opt-{i} = {label_text} {i}\n"));
+        }
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+#[test]
+fn choice_list_longer_than_whatsapp_shows() {
+    let c = Copy::new();
+    choice_step(11, "Zone", &c);
+    assert_error(&c, FLOW, c.line_of(FLOW, "options:"), "10");
+}
+
+#[test]
+fn button_title_too_long() {
+    let c = Copy::new();
+    choice_step(3, "Un libellé beaucoup trop long", &c);
+    let (code, out) = c.check();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("locales/fr/ciu.ftl:") && l.contains("20")),
+        "{out}"
+    );
+}
+
+#[test]
+fn flow_newer_than_the_engine() {
+    let c = Copy::new();
+    c.edit(FLOW, "version: 1 ", "version: 2 ");
+    assert_error(&c, FLOW, c.line_of(FLOW, "version: 2"), "version 2");
+}
+
+#[test]
+fn fluent_syntax_error_names_the_file_and_line() {
+    let c = Copy::new();
+    c.edit("locales/sw/ciu.ftl", "ack = ", "ack = { $oops\nack-bis = ");
+    let line = c.line_of("locales/sw/ciu.ftl", "{ $oops");
+    assert_error(&c, "locales/sw/ciu.ftl", line, "Fluent");
+}
+
+#[test]
+fn a_variable_the_program_does_not_give() {
+    let c = Copy::new();
+    c.edit("locales/en/ciu.ftl", "ack = ", "ack = { $name } ");
+    assert_error(
+        &c,
+        "locales/en/ciu.ftl",
+        c.line_of("locales/en/ciu.ftl", "{ $name }"),
+        "$name",
+    );
+}
+
+#[test]
+fn message_longer_than_one_whatsapp_message() {
+    let c = Copy::new();
+    let long = "très long ".repeat(170);
+    c.edit(
+        "locales/fr/ciu.ftl",
+        "ack = Merci.",
+        &format!("ack = {long}"),
+    );
+    assert_error(
+        &c,
+        "locales/fr/ciu.ftl",
+        c.line_of("locales/fr/ciu.ftl", "ack = "),
+        "1600",
+    );
+}
+
+#[test]
+fn unlisted_partial_locale_is_only_a_warning() {
+    let c = Copy::new();
+    std::fs::create_dir_all(c.path("locales/kg")).unwrap();
+    std::fs::write(c.path("locales/kg/ciu.ftl"), "language-name = Kikongo\n").unwrap();
+    let (code, out) = c.check();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("locales/kg") && out.contains("avertissement"),
+        "{out}"
+    );
+    assert!(out.contains("manquant"), "{out}");
+}
+
+#[test]
+fn listed_locale_without_folder() {
+    let c = Copy::new();
+    c.edit(
+        FLOW,
+        "locales: [fr, ln, sw, en]",
+        "locales: [fr, ln, sw, en, kg]",
+    );
+    assert_error(&c, FLOW, c.line_of(FLOW, "locales: ["), "kg");
+}
