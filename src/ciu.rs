@@ -141,8 +141,10 @@ impl CiuTemplate {
         fragments: &BTreeMap<String, String>,
         hash: &str,
     ) -> Result<String, minijinja::Error> {
-        let mut ctx: BTreeMap<&str, &str> =
-            fragments.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut ctx: BTreeMap<&str, &str> = fragments
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         ctx.insert("hash", hash);
         self.env.get_template(Self::NAME)?.render(ctx)
     }
@@ -270,7 +272,13 @@ mod tests {
     fn field_boundaries_matter() {
         let salt = Salt::new("xY9kL2mN4pQ6rS8tU0vW1xY3").unwrap();
         let t = Arc::new(CiuTemplate::new("{{ hash }}", 8, HashAlphabet::Hex).unwrap());
-        let a = CiuRequest::new(&salt, t.clone(), "f", &[("a", "AB"), ("b", "C")], BTreeMap::new());
+        let a = CiuRequest::new(
+            &salt,
+            t.clone(),
+            "f",
+            &[("a", "AB"), ("b", "C")],
+            BTreeMap::new(),
+        );
         let b = CiuRequest::new(&salt, t, "f", &[("a", "A"), ("b", "BC")], BTreeMap::new());
         assert_ne!(a.person_key, b.person_key);
         assert_ne!(a.candidate(0), b.candidate(0));

@@ -55,7 +55,7 @@ pub struct CommandsDef {
     pub stop: Aliases,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmDef {
     #[serde(default)]
@@ -64,16 +64,6 @@ pub struct ConfirmDef {
     pub yes: Aliases,
     #[serde(default)]
     pub no: Aliases,
-}
-
-impl Default for ConfirmDef {
-    fn default() -> Self {
-        ConfirmDef {
-            enabled: false,
-            yes: Aliases::new(),
-            no: Aliases::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
