@@ -1,7 +1,9 @@
 //! CIU WhatsApp: a declarative flow engine that gives each client a deterministic,
 //! privacy-preserving Code Identificateur Unique over WhatsApp.
 
+pub mod channels;
 pub mod ciu;
+pub mod config;
 pub mod diagnostics;
 pub mod flow;
 pub mod i18n;

@@ -1,0 +1,3 @@
+//! The messaging providers that carry conversations to and from the engine (SPEC §5).
+
+pub mod twilio;
