@@ -4,3 +4,5 @@
 pub mod ciu;
 pub mod flow;
 pub mod normalize;
+pub mod seal;
+pub mod store;
