@@ -8,4 +8,6 @@ pub mod diagnostics;
 pub mod flow;
 pub mod i18n;
 pub mod normalize;
+pub mod seal;
 pub mod simulate;
+pub mod store;

@@ -1,0 +1,299 @@
+//! Persistence: the CIU registry, conversation sessions and processed message ids, on
+//! SQLite (embedded default) or PostgreSQL (production, several instances). The SQL is
+//! written once, in the dialect both accept (`$n` parameters, `ON CONFLICT`,
+//! `RETURNING`); only connection set-up and per-phone locking differ.
+//!
+//! Everything stored about a conversation that could hold an answer arrives already
+//! sealed (see [`crate::seal`]); this module never sees plaintext answers.
+
+mod error;
+mod tx;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use error::StoreError;
+pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
+
+/// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
+const PROCESSED_MESSAGE_RETENTION_DAYS: i64 = 8;
+/// A stored reply is only needed for quick redeliveries; after this it is erased.
+const REPLY_RETENTION_DAYS: i64 = 1;
+const STATS_DAYS: i64 = 30;
+/// How long a request waits for a connection or a lock before the database is
+/// reported unavailable (and the webhook answers 503 so the provider retries).
+const WAIT_LIMIT: StdDuration = StdDuration::from_secs(5);
+
+/// A connected database.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite {
+        pool: SqlitePool,
+        /// SQLite allows one writer at a time. Queuing writers here, in order, avoids
+        /// the sleep-and-retry of SQLite's busy handler between tasks of this process;
+        /// `BEGIN IMMEDIATE` still protects against other processes.
+        writer: Arc<Mutex<()>>,
+    },
+    Postgres(PgPool),
+}
+
+/// Shows the backend only: connection options may hold a password.
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the same sqlx expression against whichever pool is connected.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite { pool: $pool, .. } => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Figures over the registry (the guide's statistics queries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub total_codes: i64,
+    /// Distinct stored phone numbers (hashed or plain, as configured).
+    pub unique_users: i64,
+    /// Codes created per day over the last 30 days, most recent first.
+    pub per_day: Vec<(NaiveDate, i64)>,
+}
+
+impl Store {
+    /// Accepts `sqlite://PATH` (relative or `sqlite:///absolute`), `sqlite::memory:`,
+    /// `postgres://...` and `postgresql://...`. A missing SQLite file is created.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let backend = if database_url.starts_with("sqlite:") {
+            connect_sqlite(database_url).await?
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(WAIT_LIMIT)
+                .connect(database_url)
+                .await?;
+            Backend::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Store { backend })
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn health(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgresql",
+        }
+    }
+
+    /// Opens a transaction holding the lock of `phone` (the number as stored: hashed or
+    /// plain): all work for one phone runs one transaction at a time, across processes.
+    /// Dropping the transaction without [`StoreTx::commit`] rolls it back.
+    ///
+    /// On SQLite the transaction holds the database's only write lock: finish it before
+    /// writing through anything else (another `begin`, `cleanup_expired`), or that call
+    /// waits 5 s and fails as unavailable.
+    pub async fn begin(&self, phone: &str) -> Result<StoreTx, StoreError> {
+        match &self.backend {
+            Backend::Sqlite { pool, writer } => {
+                let guard = lock_writer(writer).await?;
+                // IMMEDIATE takes the write lock at once, so two transactions never
+                // both read and then fail to upgrade to writing.
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(StoreTx::sqlite(tx, guard, phone))
+            }
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('ciu/phone/' || $1, 0))",
+                )
+                .bind(phone)
+                .execute(&mut *tx)
+                .await?;
+                Ok(StoreTx::postgres(tx, phone))
+            }
+        }
+    }
+
+    /// Removes sessions that expired before `now` and returns how many. Also forgets
+    /// message ids older than 8 days and erases stored replies older than 1 day.
+    pub async fn cleanup_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let _writer = self.lock_writer_if_sqlite().await?;
+        let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
+        let reply_cutoff = now - Duration::days(REPLY_RETENTION_DAYS);
+        let sessions = with_pool!(self, pool => sqlx::query(
+            "DELETE FROM conversation_sessions WHERE expires_at < $1",
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        with_pool!(self, pool => sqlx::query(
+            "DELETE FROM processed_messages WHERE processed_at < $1",
+        )
+        .bind(message_cutoff)
+        .execute(pool)
+        .await
+        .map(drop))?;
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE processed_messages SET reply = NULL
+             WHERE processed_at < $1 AND reply IS NOT NULL",
+        )
+        .bind(reply_cutoff)
+        .execute(pool)
+        .await
+        .map(drop))?;
+        Ok(sessions)
+    }
+
+    /// Notes that `fingerprint` issued codes for `flow_id` (kept from its first use).
+    /// [`StoreTx::register`] already does this for every new code.
+    pub async fn record_fingerprint(
+        &self,
+        flow_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _writer = self.lock_writer_if_sqlite().await?;
+        with_pool!(self, pool => sqlx::query(tx::INSERT_FINGERPRINT)
+            .bind(flow_id)
+            .bind(fingerprint)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Fingerprints of the derivations that issued codes for `flow_id`, oldest first.
+    /// One that differs from the current derivation means future codes would not match
+    /// the codes already given.
+    pub async fn issued_fingerprints(&self, flow_id: &str) -> Result<Vec<String>, StoreError> {
+        let fingerprints = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT fingerprint FROM derivation_fingerprints
+             WHERE flow_id = $1 ORDER BY first_seen_at, fingerprint",
+        )
+        .bind(flow_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(fingerprints)
+    }
+
+    pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats, StoreError> {
+        let (total_codes, unique_users): (i64, i64) = with_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT phone_number) FROM uic_records",
+        )
+        .fetch_one(pool)
+        .await)?;
+        // Both databases compute DATE() in UTC: SQLite from the stored UTC text,
+        // PostgreSQL because sqlx sets the session time zone to UTC.
+        let per_day = with_pool!(self, pool => sqlx::query_as(
+            "SELECT DATE(created_at) AS day, COUNT(*) FROM uic_records
+             WHERE created_at >= $1 GROUP BY DATE(created_at) ORDER BY day DESC",
+        )
+        .bind(now - Duration::days(STATS_DAYS))
+        .fetch_all(pool)
+        .await)?;
+        Ok(Stats {
+            total_codes,
+            unique_users,
+            per_day,
+        })
+    }
+
+    /// Conversations that have not expired at `now`.
+    pub async fn active_sessions(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let count = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversation_sessions WHERE expires_at >= $1",
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await)?;
+        Ok(count)
+    }
+
+    async fn lock_writer_if_sqlite(&self) -> Result<Option<OwnedMutexGuard<()>>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => lock_writer(writer).await.map(Some),
+            Backend::Postgres(_) => Ok(None),
+        }
+    }
+}
+
+async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .map_err(|_| StoreError::UnsupportedUrl)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Safe with WAL (no corruption on power loss, at worst the last commits are
+        // lost) and avoids an fsync per transaction.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(WAIT_LIMIT)
+        .foreign_keys(true);
+    let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+    let pool_options = SqlitePoolOptions::new()
+        .acquire_timeout(WAIT_LIMIT)
+        // A local file cannot go stale: skip the ping before each use.
+        .test_before_acquire(false);
+    let pool_options = if in_memory {
+        // An in-memory database lives as long as one of its connections: keep exactly
+        // one, forever (shared-cache table locks would otherwise fail fast).
+        pool_options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        // Writes are serialized anyway; the extra connections serve reads (health,
+        // statistics) while a write is in progress.
+        pool_options.max_connections(4)
+    };
+    let pool = pool_options.connect_with(options).await?;
+    Ok(Backend::Sqlite {
+        pool,
+        writer: Arc::new(Mutex::new(())),
+    })
+}
+
+async fn lock_writer(writer: &Arc<Mutex<()>>) -> Result<OwnedMutexGuard<()>, StoreError> {
+    tokio::time::timeout(WAIT_LIMIT, writer.clone().lock_owned())
+        .await
+        // Waiting this long for the writer is the same condition as waiting for a
+        // pooled connection: the database cannot keep up.
+        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))
+}

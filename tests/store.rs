@@ -1,0 +1,989 @@
+//! The store against real databases: a fresh SQLite file per test, and also a fresh
+//! PostgreSQL database per test when `TEST_DATABASE_URL` points at a server
+//! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
+use ciu::flow::definition::HashAlphabet;
+use ciu::seal::Sealer;
+use ciu::store::{Claim, NewRecord, Registration, Store, StoreError, MAX_CANDIDATES};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Connection, PgConnection};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+// ---------------------------------------------------------------------------------
+// Harness
+
+struct TestDb {
+    store: Store,
+    url: String,
+}
+
+impl TestDb {
+    /// Another connection pool to the same database, as a second process would have.
+    async fn other_instance(&self) -> Store {
+        Store::connect(&self.url).await.unwrap()
+    }
+
+    async fn raw(&self) -> Raw {
+        if self.url.starts_with("sqlite:") {
+            Raw::Sqlite(SqlitePool::connect(&self.url).await.unwrap())
+        } else {
+            Raw::Postgres(PgPool::connect(&self.url).await.unwrap())
+        }
+    }
+}
+
+/// Runs `test` on a fresh SQLite database, then on a fresh PostgreSQL database when
+/// `TEST_DATABASE_URL` is set. Each PostgreSQL test has its own database, dropped even
+/// when the test fails, so tests run in parallel.
+async fn for_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.backend_name(), "sqlite");
+    test(TestDb { store, url }).await;
+    // Only now: the test may not have kept anything that keeps the directory alive.
+    drop(dir);
+
+    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    let name = format!("ciu_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let mut admin = PgConnection::connect(&server_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&server_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.backend_name(), "postgresql");
+    let outcome = tokio::spawn(test(TestDb { store, url })).await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Direct SQL access, to check what the store wrote.
+enum Raw {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Raw {
+    async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Raw::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    /// Runs any query and returns how many rows it gave.
+    async fn row_count(&self, sql: &str) -> usize {
+        match self {
+            Raw::Sqlite(pool) => sqlx::query(sql).fetch_all(pool).await.unwrap().len(),
+            Raw::Postgres(pool) => sqlx::query(sql).fetch_all(pool).await.unwrap().len(),
+        }
+    }
+
+    /// Rows, over every column of every table, whose bytes contain `needle` as is or
+    /// hex-encoded.
+    async fn occurrences(&self, needle: &str) -> i64 {
+        let needles = [needle.to_owned(), hex::encode(needle)];
+        let mut found = 0;
+        match self {
+            Raw::Sqlite(pool) => {
+                let tables: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                assert!(tables.len() >= 5, "{tables:?}");
+                for table in tables {
+                    let columns: Vec<String> =
+                        sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                            .bind(&table)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    for column in columns {
+                        for needle in &needles {
+                            let hits: i64 = sqlx::query_scalar(&format!(
+                                "SELECT COUNT(*) FROM \"{table}\"
+                                 WHERE instr(CAST(\"{column}\" AS BLOB), CAST($1 AS BLOB)) > 0"
+                            ))
+                            .bind(needle)
+                            .fetch_one(pool)
+                            .await
+                            .unwrap();
+                            found += hits;
+                        }
+                    }
+                }
+            }
+            Raw::Postgres(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                assert!(tables.len() >= 5, "{tables:?}");
+                for table in tables {
+                    // A row as text shows every column, bytea as hex.
+                    for needle in &needles {
+                        let hits: i64 = sqlx::query_scalar(&format!(
+                            "SELECT COUNT(*) FROM \"{table}\" AS t WHERE strpos(t::text, $1) > 0"
+                        ))
+                        .bind(needle)
+                        .fetch_one(pool)
+                        .await
+                        .unwrap();
+                        found += hits;
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Test data
+
+const SALT: &str = "xY9kL2mN4pQ6rS8tU0vW1xY3";
+
+fn test_sealer() -> Sealer {
+    Sealer::new([42; 32])
+}
+
+fn now() -> DateTime<Utc> {
+    // PostgreSQL keeps microseconds: compare like with like.
+    Utc::now().trunc_subsecs(0)
+}
+
+fn normal_template() -> Arc<CiuTemplate> {
+    Arc::new(
+        CiuTemplate::new(
+            "{{ birth_year }}-{{ first_name }}-{{ hash }}",
+            5,
+            HashAlphabet::Hex,
+        )
+        .unwrap(),
+    )
+}
+
+/// One hex symbol of hash: at most 16 codes per name prefix, so collisions are easy.
+fn tiny_template() -> Arc<CiuTemplate> {
+    Arc::new(CiuTemplate::new("{{ first_name }}-{{ hash }}", 1, HashAlphabet::Hex).unwrap())
+}
+
+fn person(template: &Arc<CiuTemplate>, first_name: &str, birth_year: &str) -> CiuRequest {
+    let salt = Salt::new(SALT).unwrap();
+    let answers = [("first_name", first_name), ("birth_year", birth_year)];
+    let fragments = BTreeMap::from([
+        ("first_name".to_owned(), first_name[..2].to_owned()),
+        ("birth_year".to_owned(), birth_year[1..].to_owned()),
+    ]);
+    CiuRequest::new(&salt, template.clone(), "ciu", &answers, fragments)
+}
+
+fn record(phone: &str) -> NewRecord {
+    NewRecord {
+        phone_number: phone.to_owned(),
+        flow_id: "ciu".to_owned(),
+        flow_version: 1,
+        fingerprint: "fp-1".to_owned(),
+    }
+}
+
+async fn register(store: &Store, phone: &str, request: &CiuRequest) -> Registration {
+    register_at(store, phone, request, now()).await
+}
+
+async fn register_at(
+    store: &Store,
+    phone: &str,
+    request: &CiuRequest,
+    at: DateTime<Utc>,
+) -> Registration {
+    let mut tx = store.begin(phone).await.unwrap();
+    let registration = tx.register(request, &record(phone), at).await.unwrap();
+    tx.commit().await.unwrap();
+    registration
+}
+
+fn code_of(registration: &Registration) -> &str {
+    match registration {
+        Registration::New { code, .. } | Registration::Existing { code } => code,
+        Registration::Exhausted => panic!("no code issued"),
+    }
+}
+
+/// Two different people whose normal codes (candidate 0) are the same.
+fn colliding_people(template: &Arc<CiuTemplate>) -> (CiuRequest, CiuRequest) {
+    let mut by_code: HashMap<String, CiuRequest> = HashMap::new();
+    for year in 1950..2020 {
+        let candidate = person(template, "MARIE", &year.to_string());
+        match by_code.remove(&candidate.candidate(0)) {
+            Some(first) => return (first, candidate),
+            None => {
+                by_code.insert(candidate.candidate(0), candidate);
+            }
+        }
+    }
+    unreachable!("16 possible codes: a collision comes within 17 people")
+}
+
+// ---------------------------------------------------------------------------------
+// Tests
+
+#[tokio::test]
+async fn migrating_twice_is_harmless_and_health_works() {
+    for_each_backend(|db| async move {
+        db.store.migrate().await.unwrap();
+        db.store.health().await.unwrap();
+        db.other_instance().await.migrate().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_known_person_gets_the_same_code_and_is_counted() {
+    for_each_backend(|db| async move {
+        let template = normal_template();
+        let marie = person(&template, "MARIE", "1985");
+        let first = register(&db.store, "phone-a", &marie).await;
+        let Registration::New {
+            code,
+            collision_index: 0,
+        } = &first
+        else {
+            panic!("expected a new code, got {first:?}");
+        };
+        assert_eq!(code, &marie.candidate(0));
+        assert!(code.starts_with("985-MA-"));
+
+        let again = register(&db.store, "phone-a", &marie).await;
+        assert_eq!(again, Registration::Existing { code: code.clone() });
+
+        let raw = db.raw().await;
+        assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records").await, 1);
+        assert_eq!(
+            raw.count("SELECT CAST(request_count AS BIGINT) FROM uic_records")
+                .await,
+            2
+        );
+        assert_eq!(raw.count("SELECT COUNT(*) FROM ciu_collisions").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_collision_gives_the_second_person_another_code_and_is_recorded() {
+    for_each_backend(|db| async move {
+        let template = tiny_template();
+        let (first, second) = colliding_people(&template);
+        assert_ne!(first.person_key, second.person_key);
+        assert_eq!(first.candidate(0), second.candidate(0));
+
+        let first_code = code_of(&register(&db.store, "phone-a", &first).await).to_owned();
+        let registration = register(&db.store, "phone-b", &second).await;
+        let Registration::New {
+            code: second_code,
+            collision_index,
+        } = &registration
+        else {
+            panic!("expected a new code, got {registration:?}");
+        };
+        assert_ne!(&first_code, second_code);
+        assert!(*collision_index > 0);
+        assert_eq!(second_code, &second.candidate(*collision_index));
+
+        // Both keep their own code afterwards.
+        assert_eq!(
+            register(&db.store, "phone-b", &second).await,
+            Registration::Existing {
+                code: second_code.clone()
+            }
+        );
+        assert_eq!(
+            code_of(&register(&db.store, "phone-a", &first).await),
+            first_code
+        );
+
+        let raw = db.raw().await;
+        assert_eq!(
+            raw.count("SELECT COUNT(DISTINCT person_key) FROM uic_records")
+                .await,
+            2
+        );
+        assert_eq!(raw.count("SELECT COUNT(*) FROM ciu_collisions").await, 1);
+        assert_eq!(
+            raw.count("SELECT CAST(collision_index AS BIGINT) FROM ciu_collisions")
+                .await,
+            i64::from(*collision_index)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn when_every_candidate_is_taken_no_code_is_shared() {
+    for_each_backend(|db| async move {
+        let template = tiny_template();
+        let mut issued: HashSet<String> = HashSet::new();
+        let mut exhausted = 0;
+        // "MA-0" .. "MA-F": 16 codes in all for people named MA...
+        for year in 1900..2000 {
+            let request = person(&template, "MARIE", &year.to_string());
+            match register(&db.store, "phone", &request).await {
+                Registration::New { code, .. } => {
+                    assert!(issued.insert(code), "a code was issued twice");
+                }
+                Registration::Exhausted => {
+                    // Refused only when every candidate really belongs to someone else.
+                    assert!((0..MAX_CANDIDATES).all(|n| issued.contains(&request.candidate(n))));
+                    exhausted += 1;
+                }
+                Registration::Existing { .. } => panic!("every person is new"),
+            }
+        }
+        assert_eq!(issued.len(), 16);
+        assert_eq!(exhausted, 100 - 16);
+        let raw = db.raw().await;
+        assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records").await, 16);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_person_from_two_phones_at_once_gets_one_record() {
+    for_each_backend(|db| async move {
+        let template = normal_template();
+        let other = db.other_instance().await;
+
+        // The first transaction inserts and waits before committing, so the second
+        // one runs into the uncommitted row (PostgreSQL) or the write lock (SQLite).
+        let (inserted, go) = tokio::sync::oneshot::channel();
+        let first_store = db.store.clone();
+        let first_template = template.clone();
+        let first = tokio::spawn(async move {
+            let marie = person(&first_template, "MARIE", "1985");
+            let mut tx = first_store.begin("phone-a").await.unwrap();
+            let registration = tx
+                .register(&marie, &record("phone-a"), now())
+                .await
+                .unwrap();
+            inserted.send(()).unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tx.commit().await.unwrap();
+            registration
+        });
+        let second_store = other.clone();
+        let second_template = template.clone();
+        let second = tokio::spawn(async move {
+            go.await.unwrap();
+            let marie = person(&second_template, "MARIE", "1985");
+            register(&second_store, "phone-b", &marie).await
+        });
+        let first = first.await.unwrap();
+        let second = second.await.unwrap();
+        assert!(matches!(first, Registration::New { .. }), "{first:?}");
+        assert_eq!(
+            second,
+            Registration::Existing {
+                code: code_of(&first).to_owned()
+            }
+        );
+
+        // And a burst from eight phones, nobody waiting for anybody.
+        let lucie = Arc::new(person(&template, "LUCIE", "1990"));
+        let tasks: Vec<_> = (0..8)
+            .map(|n| {
+                let store = if n % 2 == 0 {
+                    db.store.clone()
+                } else {
+                    other.clone()
+                };
+                let lucie = lucie.clone();
+                tokio::spawn(async move { register(&store, &format!("phone-{n}"), &lucie).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        let new = results
+            .iter()
+            .filter(|r| matches!(r, Registration::New { .. }))
+            .count();
+        assert_eq!(new, 1, "{results:?}");
+        let codes: HashSet<&str> = results.iter().map(code_of).collect();
+        assert_eq!(codes.len(), 1);
+
+        let raw = db.raw().await;
+        assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records").await, 2);
+        assert_eq!(
+            raw.count("SELECT CAST(SUM(request_count) AS BIGINT) FROM uic_records")
+                .await,
+            2 + 8
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_redelivered_message_gets_the_first_reply() {
+    for_each_backend(|db| async move {
+        let sealer = test_sealer();
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
+        tx.record_reply("SM1", &sealer.seal(b"first reply"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let Claim::Duplicate { reply: Some(reply) } = tx.claim_message("SM1", now()).await.unwrap()
+        else {
+            panic!("expected a duplicate with its reply");
+        };
+        assert_eq!(sealer.open(&reply).unwrap(), b"first reply");
+        drop(tx);
+
+        // Delivered twice at the same instant, to two instances: processed once.
+        let other = db.other_instance().await;
+        let tasks: Vec<_> = [db.store.clone(), other]
+            .into_iter()
+            .enumerate()
+            .map(|(n, store)| {
+                tokio::spawn(async move {
+                    let mut tx = store.begin("phone-b").await.unwrap();
+                    let claim = tx.claim_message("wamid.2", now()).await.unwrap();
+                    if claim == Claim::New {
+                        let reply = format!("reply of task {n}");
+                        tx.record_reply("wamid.2", &test_sealer().seal(reply.as_bytes()))
+                            .await
+                            .unwrap();
+                    }
+                    tx.commit().await.unwrap();
+                    (n, claim)
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let (first, _) = outcomes.iter().find(|(_, c)| *c == Claim::New).unwrap();
+        let duplicate = outcomes.iter().find(|(_, c)| *c != Claim::New).unwrap();
+        let Claim::Duplicate { reply: Some(reply) } = &duplicate.1 else {
+            panic!("expected a duplicate with its reply, got {outcomes:?}");
+        };
+        assert_eq!(
+            sealer.open(reply).unwrap(),
+            format!("reply of task {first}").as_bytes()
+        );
+
+        // A message processed without a reply (nothing was sent) is still a duplicate.
+        let mut tx = db.store.begin("phone-c").await.unwrap();
+        assert_eq!(tx.claim_message("SM3", now()).await.unwrap(), Claim::New);
+        tx.commit().await.unwrap();
+        let mut tx = db.store.begin("phone-c").await.unwrap();
+        assert_eq!(
+            tx.claim_message("SM3", now()).await.unwrap(),
+            Claim::Duplicate { reply: None }
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_for_one_phone_run_one_at_a_time() {
+    for_each_backend(|db| async move {
+        let other = db.other_instance().await;
+        let stores = [db.store.clone(), db.store.clone(), other];
+        let tasks: Vec<_> = stores
+            .into_iter()
+            .map(|store| tokio::spawn(increment_counter(store, "phone-a")))
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(read_counter(&db.store, "phone-a").await, 3);
+    })
+    .await;
+}
+
+/// Read-modify-write of a counter in the sealed session state, slow enough for
+/// concurrent calls to overlap if they were not serialized.
+async fn increment_counter(store: Store, phone: &'static str) {
+    let sealer = test_sealer();
+    let mut tx = store.begin(phone).await.unwrap();
+    let counter = match tx.load_session().await.unwrap() {
+        Some(session) => {
+            let state: serde_json::Value =
+                serde_json::from_slice(&sealer.open(&session.state).unwrap()).unwrap();
+            state["counter"].as_i64().unwrap()
+        }
+        None => 0,
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let state = serde_json::json!({ "counter": counter + 1 }).to_string();
+    let expires_at = now() + Duration::minutes(15);
+    tx.save_session(
+        "counting",
+        &sealer.seal(state.as_bytes()),
+        expires_at,
+        now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn read_counter(store: &Store, phone: &str) -> i64 {
+    let mut tx = store.begin(phone).await.unwrap();
+    let session = tx.load_session().await.unwrap().unwrap();
+    let state: serde_json::Value =
+        serde_json::from_slice(&test_sealer().open(&session.state).unwrap()).unwrap();
+    state["counter"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn an_uncommitted_transaction_leaves_nothing_behind() {
+    for_each_backend(|db| async move {
+        let template = normal_template();
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
+        tx.save_session(
+            "first_name",
+            b"sealed",
+            now() + Duration::minutes(15),
+            now(),
+        )
+        .await
+        .unwrap();
+        tx.register(
+            &person(&template, "MARIE", "1985"),
+            &record("phone-a"),
+            now(),
+        )
+        .await
+        .unwrap();
+        drop(tx);
+
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        assert_eq!(tx.load_session().await.unwrap(), None);
+        assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
+        tx.commit().await.unwrap();
+        let raw = db.raw().await;
+        assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_are_saved_replaced_and_deleted() {
+    for_each_backend(|db| async move {
+        let started = now() - Duration::minutes(5);
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        tx.save_session(
+            "birth_year",
+            b"one",
+            started + Duration::minutes(15),
+            started,
+        )
+        .await
+        .unwrap();
+        tx.save_session("first_name", b"two", now() + Duration::minutes(15), now())
+            .await
+            .unwrap();
+        let session = tx.load_session().await.unwrap().unwrap();
+        assert_eq!(session.state, b"two");
+        assert_eq!(session.updated_at, now());
+        assert_eq!(session.expires_at, now() + Duration::minutes(15));
+        tx.commit().await.unwrap();
+
+        let raw = db.raw().await;
+        assert_eq!(
+            raw.row_count(
+                "SELECT phone_number FROM conversation_sessions
+                 WHERE current_step = 'first_name' AND created_at < updated_at"
+            )
+            .await,
+            1
+        );
+
+        let mut tx = db.store.begin("phone-a").await.unwrap();
+        tx.delete_session().await.unwrap();
+        assert_eq!(tx.load_session().await.unwrap(), None);
+        tx.commit().await.unwrap();
+        assert_eq!(
+            raw.count("SELECT COUNT(*) FROM conversation_sessions")
+                .await,
+            0
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cleanup_removes_only_what_is_expired() {
+    for_each_backend(|db| async move {
+        let now = now();
+        for (phone, expires_at) in [
+            ("expired", now - Duration::seconds(1)),
+            ("long-expired", now - Duration::days(2)),
+            ("active", now + Duration::minutes(10)),
+        ] {
+            let mut tx = db.store.begin(phone).await.unwrap();
+            tx.save_session(
+                "birth_year",
+                b"sealed",
+                expires_at,
+                now - Duration::minutes(20),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        for (message_id, age) in [
+            ("recent", Duration::hours(1)),
+            ("two-days", Duration::days(2)),
+            ("nine-days", Duration::days(9)),
+        ] {
+            let mut tx = db.store.begin("active").await.unwrap();
+            tx.claim_message(message_id, now - age).await.unwrap();
+            tx.record_reply(message_id, b"sealed reply").await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(db.store.active_sessions(now).await.unwrap(), 1);
+
+        assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 2);
+        assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 0);
+
+        let mut tx = db.store.begin("active").await.unwrap();
+        assert!(tx.load_session().await.unwrap().is_some());
+        // Still known (so still deduplicated), but the old reply is erased.
+        assert_eq!(
+            tx.claim_message("recent", now).await.unwrap(),
+            Claim::Duplicate {
+                reply: Some(b"sealed reply".to_vec())
+            }
+        );
+        assert_eq!(
+            tx.claim_message("two-days", now).await.unwrap(),
+            Claim::Duplicate { reply: None }
+        );
+        assert_eq!(
+            tx.claim_message("nine-days", now).await.unwrap(),
+            Claim::New
+        );
+        drop(tx);
+
+        let raw = db.raw().await;
+        assert_eq!(
+            raw.count("SELECT COUNT(*) FROM conversation_sessions")
+                .await,
+            1
+        );
+        assert_eq!(db.store.active_sessions(now).await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fingerprints_of_issued_codes_are_remembered() {
+    for_each_backend(|db| async move {
+        assert!(db
+            .store
+            .issued_fingerprints("ciu")
+            .await
+            .unwrap()
+            .is_empty());
+        let template = normal_template();
+        let earlier = now() - Duration::days(3);
+        register_at(
+            &db.store,
+            "phone-a",
+            &person(&template, "MARIE", "1985"),
+            earlier,
+        )
+        .await;
+        register_at(
+            &db.store,
+            "phone-b",
+            &person(&template, "LUCIE", "1990"),
+            earlier,
+        )
+        .await;
+        assert_eq!(
+            db.store.issued_fingerprints("ciu").await.unwrap(),
+            vec!["fp-1"]
+        );
+
+        db.store
+            .record_fingerprint("ciu", "fp-2", now())
+            .await
+            .unwrap();
+        db.store
+            .record_fingerprint("ciu", "fp-2", now() + Duration::days(1))
+            .await
+            .unwrap();
+        db.store
+            .record_fingerprint("other-flow", "fp-9", now())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.issued_fingerprints("ciu").await.unwrap(),
+            vec!["fp-1", "fp-2"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn statistics_and_the_guides_queries() {
+    for_each_backend(|db| async move {
+        let template = normal_template();
+        let now = now();
+        register_at(
+            &db.store,
+            "phone-a",
+            &person(&template, "MARIE", "1985"),
+            now,
+        )
+        .await;
+        register_at(
+            &db.store,
+            "phone-a",
+            &person(&template, "JOSEPH", "1960"),
+            now,
+        )
+        .await;
+        register_at(
+            &db.store,
+            "phone-b",
+            &person(&template, "LUCIE", "1990"),
+            now,
+        )
+        .await;
+        let two_days_ago = now - Duration::days(2);
+        register_at(
+            &db.store,
+            "phone-c",
+            &person(&template, "PAUL", "1975"),
+            two_days_ago,
+        )
+        .await;
+        let long_ago = now - Duration::days(40);
+        register_at(
+            &db.store,
+            "phone-d",
+            &person(&template, "ANNE", "1970"),
+            long_ago,
+        )
+        .await;
+        let mut tx = db.store.begin("phone-e").await.unwrap();
+        tx.save_session("first_name", b"sealed", now + Duration::minutes(15), now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let stats = db.store.stats(now).await.unwrap();
+        assert_eq!(stats.total_codes, 5);
+        assert_eq!(stats.unique_users, 4);
+        assert_eq!(
+            stats.per_day,
+            vec![(now.date_naive(), 3), (two_days_ago.date_naive(), 1)]
+        );
+
+        let raw = db.raw().await;
+        // Section 1.10.4 of the guide, as written.
+        assert_eq!(
+            raw.row_count("SELECT uic_code, phone_number, created_at FROM uic_records;")
+                .await,
+            5
+        );
+        assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records;").await, 5);
+        assert_eq!(
+            raw.row_count("SELECT phone_number, current_step FROM conversation_sessions;")
+                .await,
+            1
+        );
+        // Section 1.11.3.2.
+        assert_eq!(
+            raw.count("SELECT COUNT(*) as total_uics FROM uic_records;")
+                .await,
+            5
+        );
+        assert_eq!(
+            raw.count("SELECT COUNT(DISTINCT phone_number) as unique_users FROM uic_records;")
+                .await,
+            4
+        );
+        if let Raw::Postgres(pool) = &raw {
+            let per_day: Vec<(chrono::NaiveDate, i64)> = sqlx::query_as(
+                "SELECT DATE(created_at) as date, COUNT(*) as count
+FROM uic_records
+WHERE created_at >= NOW() - INTERVAL '30 days'
+GROUP BY DATE(created_at)
+ORDER BY date DESC;",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert_eq!(per_day, stats.per_day);
+        } else {
+            // SQLite has no NOW()/INTERVAL; its own spelling of the same query.
+            assert_eq!(
+                raw.row_count(
+                    "SELECT DATE(created_at) as date, COUNT(*) as count
+FROM uic_records
+WHERE created_at >= datetime('now', '-30 days')
+GROUP BY DATE(created_at)
+ORDER BY date DESC;"
+                )
+                .await,
+                2
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_answer_is_stored_in_clear() {
+    const FIRST_NAME: &str = "ZEBULONMARKER";
+    const BIRTHPLACE: &str = "KISANGANIMARKER";
+    for_each_backend(|db| async move {
+        let sealer = test_sealer();
+        let template = normal_template();
+        let zebulon = person(&template, FIRST_NAME, "1985");
+        let raw = db.raw().await;
+
+        // The scan finds an answer stored in clear (so a zero below means something).
+        let mut tx = db.store.begin("control").await.unwrap();
+        let clear = format!("{{\"birthplace\":\"{BIRTHPLACE}\"}}");
+        tx.save_session("first_name", clear.as_bytes(), now(), now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(raw.occurrences(BIRTHPLACE).await, 1);
+        let mut tx = db.store.begin("control").await.unwrap();
+        tx.delete_session().await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(raw.occurrences(BIRTHPLACE).await, 0);
+
+        // A conversation as the service runs it: sealed state, then a code, a sealed
+        // reply, the session kept only as "finished".
+        let state = serde_json::json!({
+            "answers": [
+                {"step_id": "first_name", "shown": "Zébulon-Marker", "normalized": FIRST_NAME},
+                {"step_id": "birthplace", "shown": "Kisangani", "normalized": BIRTHPLACE},
+            ]
+        })
+        .to_string();
+        let expires_at = now() + Duration::minutes(15);
+        let mut tx = db.store.begin("phone-z").await.unwrap();
+        tx.claim_message("SM1", now()).await.unwrap();
+        tx.save_session(
+            "birthplace",
+            &sealer.seal(state.as_bytes()),
+            expires_at,
+            now(),
+        )
+        .await
+        .unwrap();
+        tx.record_reply("SM1", &sealer.seal(state.as_bytes()))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = db.store.begin("phone-z").await.unwrap();
+        tx.claim_message("SM2", now()).await.unwrap();
+        let code = code_of(
+            &tx.register(&zebulon, &record("phone-z"), now())
+                .await
+                .unwrap(),
+        )
+        .to_owned();
+        let reply = format!("Votre CIU est {code}. Merci {FIRST_NAME} de {BIRTHPLACE}.");
+        tx.record_reply("SM2", &sealer.seal(reply.as_bytes()))
+            .await
+            .unwrap();
+        tx.save_session(
+            "finished",
+            &sealer.seal(b"{\"locale\":\"fr\"}"),
+            expires_at,
+            now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        register(&db.store, "phone-y", &zebulon).await;
+
+        for answer in [FIRST_NAME, BIRTHPLACE] {
+            assert_eq!(raw.occurrences(answer).await, 0, "{answer} stored in clear");
+        }
+        // The code (it holds only fragments of answers) is stored, as it must be.
+        assert!(raw.occurrences(&code).await >= 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_works_and_serializes() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let tasks: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(increment_counter(store.clone(), "phone-a")))
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(read_counter(&store, "phone-a").await, 3);
+    let template = normal_template();
+    let marie = person(&template, "MARIE", "1985");
+    register(&store, "phone-a", &marie).await;
+    assert_eq!(store.stats(now()).await.unwrap().total_codes, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_unavailable() {
+    let refused = Store::connect("postgres://postgres@127.0.0.1:1/ciu")
+        .await
+        .err()
+        .unwrap();
+    assert!(refused.is_unavailable(), "{refused}");
+
+    let unopenable = Store::connect("sqlite:///nonexistent-directory/ciu.db")
+        .await
+        .err()
+        .unwrap();
+    assert!(unopenable.is_unavailable(), "{unopenable}");
+
+    let unsupported = Store::connect("mysql://root:secret-password@localhost/ciu")
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(unsupported, StoreError::UnsupportedUrl));
+    assert!(!unsupported.is_unavailable());
+    assert!(!unsupported.to_string().contains("secret-password"));
+}
