@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ciu::ciu::Salt;
+use ciu::config::{SaltSource, Settings};
 use ciu::flow;
 use ciu::simulate::{Simulator, DEVELOPMENT_SALT};
+use ciu::startup::{self, Application, FlowErrors};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,12 @@ struct FlowFiles {
 
 #[derive(Subcommand)]
 enum Commands {
+    /// Run the WhatsApp webhook server (configuration from the environment and .env).
+    Serve,
+    /// Create or update the database tables (the guide's init_db).
+    Migrate,
+    /// Erase expired conversations now (the server also does it every minute).
+    Cleanup,
     /// Check the flow file and the translations; exit status 1 on any error.
     Check {
         #[command(flatten)]
@@ -51,13 +59,139 @@ enum Commands {
 }
 
 fn main() -> ExitCode {
+    // Make .env values visible to the options below too (FLOW_PATH, LOCALES_DIR); a
+    // malformed .env is reported, with its line, when the settings are read.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     match cli.command {
+        Commands::Serve => run_async(serve()),
+        Commands::Migrate => run_async(migrate()),
+        Commands::Cleanup => run_async(cleanup()),
         Commands::Check { files } => check(&files),
         Commands::Simulate { files, script } => simulate(&files, script),
         Commands::Salt => {
             print_salt();
             ExitCode::SUCCESS
+        }
+    }
+}
+
+fn run_async(task: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(task),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the settings; on errors prints each one (variable and what to do).
+fn settings() -> Option<Settings> {
+    match Settings::from_env() {
+        Ok(settings) => {
+            if let SaltSource::DevelopmentFile { path, created } = &settings.salt_source {
+                eprintln!(
+                    "ATTENTION : UIC_SALT n'est pas défini. Sel de DÉVELOPPEMENT {} dans {} : les codes produits ne sont PAS valables en production. En production, générez un sel avec `ciu salt` et mettez-le dans .env (UIC_SALT=...).",
+                    if *created { "créé" } else { "repris" },
+                    path.display()
+                );
+            }
+            Some(settings)
+        }
+        Err(errors) => {
+            for error in &errors.0 {
+                eprintln!("{error}");
+            }
+            eprintln!("Corrigez le fichier .env (voir .env.example) puis relancez.");
+            None
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    ciu::telemetry::init_logging(settings.log_level, settings.log_json);
+    tracing::info!(
+        environment = ?settings.environment,
+        database = %settings.database_url_for_logs(),
+        flow = %settings.flow_path.display(),
+        "starting {} {}",
+        settings.app_name,
+        settings.app_version
+    );
+    let application = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            report_startup_error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
+    match application.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_startup_error(error: &anyhow::Error) {
+    if let Some(FlowErrors(diagnostics)) = error.downcast_ref::<FlowErrors>() {
+        for d in diagnostics {
+            eprintln!("{d}");
+        }
+        eprintln!("Le flux a des erreurs : le serveur ne démarre pas. Corrigez-les (ciu check) puis relancez.");
+    } else {
+        eprintln!("Démarrage impossible : {error:#}");
+    }
+}
+
+async fn migrate() -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    match startup::connect_store(&settings).await {
+        Ok(store) => {
+            println!("Tables de base de données créées avec succès !");
+            println!(
+                "Base de données ({}) : {}",
+                store.backend_name(),
+                settings.database_url_for_logs()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Échec de la migration : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn cleanup() -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    let store = match startup::connect_store(&settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store.cleanup_expired(chrono::Utc::now()).await {
+        Ok(n) => {
+            println!("{{\"status\":\"success\",\"sessions_cleaned\":{n}}}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -538,7 +538,8 @@ async fn increment_counter(store: Store, phone: &'static str) {
     let counter = match tx.load_session().await.unwrap() {
         Some(session) => {
             let state: serde_json::Value =
-                serde_json::from_slice(&sealer.open(&session.state).unwrap()).unwrap();
+                serde_json::from_slice(&sealer.open(session.state.as_deref().unwrap()).unwrap())
+                    .unwrap();
             state["counter"].as_i64().unwrap()
         }
         None => 0,
@@ -548,6 +549,7 @@ async fn increment_counter(store: Store, phone: &'static str) {
     let expires_at = now() + Duration::minutes(15);
     tx.save_session(
         "counting",
+        "fr",
         &sealer.seal(state.as_bytes()),
         expires_at,
         now(),
@@ -560,8 +562,12 @@ async fn increment_counter(store: Store, phone: &'static str) {
 async fn read_counter(store: &Store, phone: &str) -> i64 {
     let mut tx = store.begin(phone).await.unwrap();
     let session = tx.load_session().await.unwrap().unwrap();
-    let state: serde_json::Value =
-        serde_json::from_slice(&test_sealer().open(&session.state).unwrap()).unwrap();
+    let state: serde_json::Value = serde_json::from_slice(
+        &test_sealer()
+            .open(session.state.as_deref().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     state["counter"].as_i64().unwrap()
 }
 
@@ -573,6 +579,7 @@ async fn an_uncommitted_transaction_leaves_nothing_behind() {
         assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
         tx.save_session(
             "first_name",
+            "fr",
             b"sealed",
             now() + Duration::minutes(15),
             now(),
@@ -605,17 +612,24 @@ async fn sessions_are_saved_replaced_and_deleted() {
         let mut tx = db.store.begin("phone-a").await.unwrap();
         tx.save_session(
             "birth_year",
+            "fr",
             b"one",
             started + Duration::minutes(15),
             started,
         )
         .await
         .unwrap();
-        tx.save_session("first_name", b"two", now() + Duration::minutes(15), now())
-            .await
-            .unwrap();
+        tx.save_session(
+            "first_name",
+            "fr",
+            b"two",
+            now() + Duration::minutes(15),
+            now(),
+        )
+        .await
+        .unwrap();
         let session = tx.load_session().await.unwrap().unwrap();
-        assert_eq!(session.state, b"two");
+        assert_eq!(session.state.as_deref(), Some(&b"two"[..]));
         assert_eq!(session.updated_at, now());
         assert_eq!(session.expires_at, now() + Duration::minutes(15));
         tx.commit().await.unwrap();
@@ -655,6 +669,7 @@ async fn cleanup_removes_only_what_is_expired() {
             let mut tx = db.store.begin(phone).await.unwrap();
             tx.save_session(
                 "birth_year",
+                "fr",
                 b"sealed",
                 expires_at,
                 now - Duration::minutes(20),
@@ -697,13 +712,41 @@ async fn cleanup_removes_only_what_is_expired() {
         );
         drop(tx);
 
+        // The just-expired conversation lost its answers but keeps its language for a
+        // day (to say that it expired); the long-expired one is gone.
+        let mut tx = db.store.begin("expired").await.unwrap();
+        let stub = tx.load_session().await.unwrap().unwrap();
+        assert_eq!((stub.state, stub.locale.as_str()), (None, "fr"));
+        drop(tx);
         let raw = db.raw().await;
         assert_eq!(
             raw.count("SELECT COUNT(*) FROM conversation_sessions")
                 .await,
+            2
+        );
+        assert_eq!(
+            raw.count("SELECT COUNT(*) FROM conversation_sessions WHERE state IS NOT NULL")
+                .await,
             1
         );
         assert_eq!(db.store.active_sessions(now).await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn finished_conversations_are_removed_when_they_expire() {
+    for_each_backend(|db| async move {
+        let now = now();
+        let mut tx = db.store.begin("done").await.unwrap();
+        tx.save_session("finished", "ln", b"sealed", now - Duration::seconds(1), now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(db.store.active_sessions(now).await.unwrap(), 0);
+        assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 1);
+        let mut tx = db.store.begin("done").await.unwrap();
+        assert_eq!(tx.load_session().await.unwrap(), None);
     })
     .await;
 }
@@ -801,9 +844,15 @@ async fn statistics_and_the_guides_queries() {
         )
         .await;
         let mut tx = db.store.begin("phone-e").await.unwrap();
-        tx.save_session("first_name", b"sealed", now + Duration::minutes(15), now)
-            .await
-            .unwrap();
+        tx.save_session(
+            "first_name",
+            "fr",
+            b"sealed",
+            now + Duration::minutes(15),
+            now,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
 
         let stats = db.store.stats(now).await.unwrap();
@@ -881,7 +930,7 @@ async fn no_answer_is_stored_in_clear() {
         // The scan finds an answer stored in clear (so a zero below means something).
         let mut tx = db.store.begin("control").await.unwrap();
         let clear = format!("{{\"birthplace\":\"{BIRTHPLACE}\"}}");
-        tx.save_session("first_name", clear.as_bytes(), now(), now())
+        tx.save_session("first_name", "fr", clear.as_bytes(), now(), now())
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -905,6 +954,7 @@ async fn no_answer_is_stored_in_clear() {
         tx.claim_message("SM1", now()).await.unwrap();
         tx.save_session(
             "birthplace",
+            "fr",
             &sealer.seal(state.as_bytes()),
             expires_at,
             now(),
@@ -930,6 +980,7 @@ async fn no_answer_is_stored_in_clear() {
             .unwrap();
         tx.save_session(
             "finished",
+            "fr",
             &sealer.seal(b"{\"locale\":\"fr\"}"),
             expires_at,
             now(),

@@ -19,11 +19,13 @@ CREATE TABLE uic_records (
 );
 CREATE INDEX uic_records_created_at ON uic_records (created_at);
 
--- The conversation in progress; `state` is sealed (encrypted) and erased when it ends.
+-- The conversation in progress; `state` is sealed (encrypted) and erased when it ends
+-- or expires (NULL: only the language is left, to say politely that it expired).
 CREATE TABLE conversation_sessions (
     phone_number TEXT PRIMARY KEY,
     current_step TEXT NOT NULL,
-    state        BLOB NOT NULL,
+    locale       TEXT NOT NULL,
+    state        BLOB,
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL,
     expires_at   TEXT NOT NULL

@@ -66,7 +66,6 @@ pub struct ConfirmDef {
     pub no: Aliases,
 }
 
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {

@@ -27,6 +27,8 @@ pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDA
 const PROCESSED_MESSAGE_RETENTION_DAYS: i64 = 8;
 /// A stored reply is only needed for quick redeliveries; after this it is erased.
 const REPLY_RETENTION_DAYS: i64 = 1;
+/// How long an erased, expired conversation keeps its "it expired" notice.
+const EXPIRED_NOTICE_DAYS: i64 = 1;
 const STATS_DAYS: i64 = 30;
 /// How long a request waits for a connection or a lock before the database is
 /// reported unavailable (and the webhook answers 503 so the provider retries).
@@ -156,13 +158,31 @@ impl Store {
         let _writer = self.lock_writer_if_sqlite().await?;
         let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
         let reply_cutoff = now - Duration::days(REPLY_RETENTION_DAYS);
-        let sessions = with_pool!(self, pool => sqlx::query(
-            "DELETE FROM conversation_sessions WHERE expires_at < $1",
+        // Expired conversations lose their answers now; the row (step "expired", the
+        // language) stays a day so the next message can say that it expired.
+        let erased = with_pool!(self, pool => sqlx::query(
+            "UPDATE conversation_sessions SET state = NULL, current_step = 'expired'
+             WHERE expires_at < $1 AND state IS NOT NULL AND current_step <> 'finished'",
         )
         .bind(now)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        let finished = with_pool!(self, pool => sqlx::query(
+            "DELETE FROM conversation_sessions WHERE expires_at < $1 AND current_step = 'finished'",
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        with_pool!(self, pool => sqlx::query(
+            "DELETE FROM conversation_sessions WHERE state IS NULL AND expires_at < $1",
+        )
+        .bind(now - Duration::days(EXPIRED_NOTICE_DAYS))
+        .execute(pool)
+        .await
+        .map(drop))?;
+        let sessions = erased + finished;
         with_pool!(self, pool => sqlx::query(
             "DELETE FROM processed_messages WHERE processed_at < $1",
         )
@@ -239,7 +259,8 @@ impl Store {
     /// Conversations that have not expired at `now`.
     pub async fn active_sessions(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let count = with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM conversation_sessions WHERE expires_at >= $1",
+            "SELECT COUNT(*) FROM conversation_sessions
+             WHERE expires_at >= $1 AND state IS NOT NULL AND current_step <> 'finished'",
         )
         .bind(now)
         .fetch_one(pool)

@@ -55,10 +55,16 @@ pub enum Claim {
     },
 }
 
+/// `conversation_sessions` columns read back: state, locale, updated_at, expires_at.
+type SessionRow = (Option<Vec<u8>>, String, DateTime<Utc>, DateTime<Utc>);
+
 /// A saved conversation; `state` is sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
-    pub state: Vec<u8>,
+    /// `None` once cleanup erased an expired conversation: only its language is left,
+    /// so the next message can say politely that it expired.
+    pub state: Option<Vec<u8>>,
+    pub locale: String,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -150,41 +156,47 @@ impl StoreTx {
     /// The saved session of this phone, expired or not: the caller decides what an
     /// expired one means (cleanup removes them later).
     pub async fn load_session(&mut self) -> Result<Option<StoredSession>, StoreError> {
-        let row: Option<(Vec<u8>, DateTime<Utc>, DateTime<Utc>)> = with_conn!(self, conn => sqlx::query_as(
-            "SELECT state, updated_at, expires_at FROM conversation_sessions
+        let row: Option<SessionRow> = with_conn!(self, conn => sqlx::query_as(
+            "SELECT state, locale, updated_at, expires_at FROM conversation_sessions
              WHERE phone_number = $1",
         )
         .bind(&self.phone)
         .fetch_optional(conn)
         .await)?;
-        Ok(row.map(|(state, updated_at, expires_at)| StoredSession {
-            state,
-            updated_at,
-            expires_at,
-        }))
+        Ok(
+            row.map(|(state, locale, updated_at, expires_at)| StoredSession {
+                state,
+                locale,
+                updated_at,
+                expires_at,
+            }),
+        )
     }
 
     /// Creates or replaces the session of this phone. `current_step` is a step name
-    /// (never an answer); `state` is sealed.
+    /// (never an answer); `locale` the person's language; `state` is sealed.
     pub async fn save_session(
         &mut self,
         current_step: &str,
+        locale: &str,
         state: &[u8],
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         with_conn!(self, conn => sqlx::query(
             "INSERT INTO conversation_sessions
-                 (phone_number, current_step, state, created_at, updated_at, expires_at)
-             VALUES ($1, $2, $3, $4, $4, $5)
+                 (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $5, $6)
              ON CONFLICT (phone_number) DO UPDATE SET
                  current_step = excluded.current_step,
+                 locale = excluded.locale,
                  state = excluded.state,
                  updated_at = excluded.updated_at,
                  expires_at = excluded.expires_at",
         )
         .bind(&self.phone)
         .bind(current_step)
+        .bind(locale)
         .bind(state)
         .bind(now)
         .bind(expires_at)

@@ -1,0 +1,216 @@
+//! The HTTP surface: Twilio webhook, health, cleanup, metrics. Handlers are thin: parse,
+//! verify, hand the message to the [`Bot`], render.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::sync::Arc;
+
+use crate::channels::twilio;
+use crate::config::Settings;
+use crate::service::{Bot, Message};
+use crate::telemetry::mask_phone;
+
+/// Webhook bodies are small forms; anything bigger is refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub bot: Arc<Bot>,
+    pub settings: Arc<Settings>,
+    pub limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+impl AppState {
+    pub fn new(bot: Arc<Bot>, settings: Arc<Settings>) -> Self {
+        let limiter = settings
+            .rate_limit_per_minute
+            .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
+        AppState {
+            bot,
+            settings,
+            limiter,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(&state.settings.webhook_path, post(twilio_webhook))
+        .route("/health", get(health))
+        .route("/whatsapp/cleanup", post(cleanup))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::info_span!("request", id = %request_id(), method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+fn request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+fn twiml(status: StatusCode, messages: &[String]) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        twilio::render_twiml(messages),
+    )
+        .into_response()
+}
+
+/// The URL Twilio signed: the public address from configuration (behind nginx the inner
+/// request does not know it), else what the request itself says.
+fn signed_url(settings: &Settings, headers: &HeaderMap, uri: &Uri) -> String {
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    match &settings.public_base_url {
+        Some(base) => format!("{base}{path_and_query}"),
+        None => {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let scheme = header("x-forwarded-proto").unwrap_or("http");
+            let host = header("host").unwrap_or("localhost");
+            format!("{scheme}://{host}{path_and_query}")
+        }
+    }
+}
+
+async fn twilio_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let _timer = state.bot.metrics.observe("twilio");
+    let (inbound, params) = match twilio::parse_form(&body) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed Twilio request");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    };
+    if let Some(token) = &state.settings.twilio.auth_token {
+        let url = signed_url(&state.settings, &headers, &uri);
+        let signature = headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok());
+        if !twilio::verify_signature(token.expose(), &url, &params, signature) {
+            tracing::warn!(present = signature.is_some(), "Twilio signature rejected");
+            return (StatusCode::FORBIDDEN, "invalid signature").into_response();
+        }
+    }
+    let phone = twilio::phone_of(&inbound.from);
+    if let Some(limiter) = &state.limiter {
+        if limiter.check_key(&phone).is_err() {
+            tracing::warn!(phone = %mask_phone(&phone), "rate limit reached");
+            state.bot.metrics.rate_limited.inc();
+            return twiml(StatusCode::TOO_MANY_REQUESTS, &[]);
+        }
+    }
+    // A tapped quick-reply button sends its id; that is the answer.
+    let text = inbound
+        .button_payload
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or(&inbound.body);
+    let message = Message {
+        channel: "twilio",
+        phone: &phone,
+        message_id: inbound.message_sid.as_deref(),
+        text,
+        media_count: inbound.num_media,
+    };
+    match state.bot.handle(message, Utc::now()).await {
+        Ok(replies) => {
+            let texts: Vec<String> = replies.iter().map(|r| r.plain_text()).collect();
+            twiml(StatusCode::OK, &texts)
+        }
+        Err(e) if e.is_unavailable() => {
+            tracing::error!(error = %e, "database unavailable: asking Twilio to retry");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable, retry later",
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "message processing failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let database = state.bot.store.health().await;
+    let healthy = database.is_ok();
+    let body = serde_json::json!({
+        "status": if healthy { "healthy" } else { "unhealthy" },
+        "service": state.settings.app_name,
+        "version": state.settings.app_version,
+        "database": if healthy { "ok" } else { "unavailable" },
+        "database_backend": state.bot.store.backend_name(),
+    });
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+fn admin_allowed(settings: &Settings, headers: &HeaderMap) -> bool {
+    let Some(token) = &settings.admin_token else {
+        // Only possible in development: production refuses to start without a token.
+        return true;
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let header = headers.get("x-admin-token").and_then(|v| v.to_str().ok());
+    bearer.or(header).is_some_and(|given| token.matches(given))
+}
+
+async fn cleanup(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !admin_allowed(&state.settings, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"status": "error", "message": "admin token required: Authorization: Bearer <ADMIN_TOKEN>"})),
+        )
+            .into_response();
+    }
+    match state.bot.store.cleanup_expired(Utc::now()).await {
+        Ok(n) => {
+            Json(serde_json::json!({"status": "success", "sessions_cleaned": n})).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cleanup failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "error", "message": "database unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(active) = state.bot.store.active_sessions(Utc::now()).await {
+        state.bot.metrics.active_sessions.set(active);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.bot.metrics.render(),
+    )
+        .into_response()
+}

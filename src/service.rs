@@ -1,0 +1,203 @@
+//! One inbound message, start to finish, in one database transaction: deduplicate by
+//! message id, load the session, run the engine, register a completed code, save the
+//! session and the reply. A redelivery gets the first reply; a failure leaves nothing
+//! half-written.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::ciu::{derivation_fingerprint, Salt};
+use crate::config::PhoneStorage;
+use crate::flow::{Engine, Flow, Inbound, Phase, Registration, Reply, ReplyChoice, Session};
+use crate::seal::Sealer;
+use crate::store::{Claim, NewRecord, Store, StoreError};
+use crate::telemetry::{mask_phone, Metrics};
+
+/// A message as a channel adapter hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub channel: &'static str,
+    /// The sender in international form (`+243...`).
+    pub phone: &'a str,
+    /// The provider's id (Twilio `MessageSid`, Meta `wamid`), for deduplication.
+    pub message_id: Option<&'a str>,
+    pub text: &'a str,
+    pub media_count: u32,
+}
+
+pub struct Bot {
+    pub flow: Flow,
+    salt: Salt,
+    pub store: Store,
+    sealer: Sealer,
+    phone_storage: PhoneStorage,
+    pub fingerprint: String,
+    pub metrics: Metrics,
+}
+
+impl Bot {
+    pub fn new(flow: Flow, salt: Salt, store: Store, phone_storage: PhoneStorage) -> Self {
+        let sealer = Sealer::new(salt.derive_key("at-rest/v1"));
+        let fingerprint = derivation_fingerprint(&salt, &flow.derivation);
+        Bot {
+            flow,
+            salt,
+            store,
+            sealer,
+            phone_storage,
+            fingerprint,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The phone number as stored: a keyed digest by default, so numbers can be matched
+    /// but not read back from the database.
+    pub fn stored_phone(&self, phone: &str) -> String {
+        match self.phone_storage {
+            PhoneStorage::Plain => phone.to_owned(),
+            PhoneStorage::Hashed => format!("h:{}", &self.salt.keyed_hex("phone", phone)[..32]),
+        }
+    }
+
+    pub async fn handle(
+        &self,
+        message: Message<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Reply>, StoreError> {
+        let phone = self.stored_phone(message.phone);
+        let mut tx = self.store.begin(&phone).await?;
+        if let Some(id) = message.message_id {
+            if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
+                tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
+                self.metrics.duplicate(message.channel);
+                return Ok(reply
+                    .and_then(|r| self.open_replies(&r))
+                    .unwrap_or_default());
+            }
+        }
+        let session = match tx.load_session().await? {
+            None => None,
+            Some(stored) => Some(
+                match stored.state.as_deref().and_then(|s| self.open_session(s)) {
+                    Some(session) => session,
+                    // Erased at expiry (or unreadable): an old, empty session in the person's
+                    // language, so the engine says politely that it expired.
+                    None => self.expired_stub(&stored.locale),
+                },
+            ),
+        };
+        let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
+        let engine = Engine::new(&self.flow, &self.salt);
+        let mut turn = engine.handle(
+            session,
+            &Inbound {
+                text: message.text,
+                media_count: message.media_count,
+            },
+            now,
+        );
+        if let Some(request) = turn.registration.take() {
+            let record = NewRecord {
+                phone_number: phone.clone(),
+                flow_id: self.flow.def.id.clone(),
+                flow_version: i64::from(self.flow.def.version),
+                fingerprint: self.fingerprint.clone(),
+            };
+            let registration = match tx.register(&request, &record, now).await? {
+                crate::store::Registration::New {
+                    code,
+                    collision_index,
+                } => {
+                    if collision_index > 0 {
+                        self.metrics.collision();
+                    }
+                    self.metrics.code(true);
+                    Registration::New(code)
+                }
+                crate::store::Registration::Existing { code } => {
+                    self.metrics.code(false);
+                    Registration::Existing(code)
+                }
+                crate::store::Registration::Exhausted => {
+                    tracing::error!("no free code for a new person: every collision candidate is taken; increase ciu.hash.length");
+                    Registration::Unavailable
+                }
+            };
+            engine.deliver(&mut turn, &registration);
+        }
+        self.metrics
+            .events(message.channel, &turn.events, was_active);
+        let step_ids = self.flow.step_ids();
+        let minutes = i64::from(self.flow.session_timeout_minutes);
+        let state = serde_json::to_vec(&turn.session).expect("sessions serialize");
+        tx.save_session(
+            &turn.session.phase.name(&step_ids),
+            &turn.session.locale,
+            &self.sealer.seal(&state),
+            now + Duration::minutes(minutes),
+            now,
+        )
+        .await?;
+        if let Some(id) = message.message_id {
+            tx.record_reply(id, &self.sealer.seal(&encode_replies(&turn.replies)))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(turn.replies)
+    }
+
+    fn open_session(&self, sealed: &[u8]) -> Option<Session> {
+        serde_json::from_slice(&self.sealer.open(sealed)?).ok()
+    }
+
+    fn open_replies(&self, sealed: &[u8]) -> Option<Vec<Reply>> {
+        decode_replies(&self.sealer.open(sealed)?)
+    }
+
+    fn expired_stub(&self, locale: &str) -> Session {
+        Session {
+            flow_id: self.flow.def.id.clone(),
+            flow_revision: self.flow.revision.clone(),
+            locale: locale.to_owned(),
+            phase: Phase::Asking { step: 0 },
+            answers: Vec::new(),
+            attempts: 0,
+            last_activity: 0,
+        }
+    }
+}
+
+/// Replies kept for redeliveries: text and choices, as JSON (sealed by the caller).
+fn encode_replies(replies: &[Reply]) -> Vec<u8> {
+    let value: Vec<serde_json::Value> = replies
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "text": r.text,
+                "choices": r.choices.iter().map(|c| [c.id.as_str(), c.title.as_str()]).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&value).expect("replies serialize")
+}
+
+fn decode_replies(bytes: &[u8]) -> Option<Vec<Reply>> {
+    let value: Vec<serde_json::Value> = serde_json::from_slice(bytes).ok()?;
+    value
+        .into_iter()
+        .map(|r| {
+            let text = r.get("text")?.as_str()?.to_owned();
+            let choices = r
+                .get("choices")?
+                .as_array()?
+                .iter()
+                .map(|c| {
+                    Some(ReplyChoice {
+                        id: c.get(0)?.as_str()?.to_owned(),
+                        title: c.get(1)?.as_str()?.to_owned(),
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Reply { text, choices })
+        })
+        .collect()
+}

@@ -1,0 +1,132 @@
+//! Building and running the server. The same path serves production and tests (which
+//! bind port 0).
+
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::diagnostics::Diagnostic;
+use crate::flow;
+use crate::http::{router, AppState};
+use crate::service::Bot;
+use crate::store::Store;
+
+/// The flow or catalogs have errors: the server must not start.
+#[derive(Debug, thiserror::Error)]
+#[error("the flow has {} error(s); run `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
+pub struct FlowErrors(pub Vec<Diagnostic>);
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// Loads and checks the flow, applying the configured session timeout.
+pub fn load_flow(settings: &Settings) -> Result<flow::Flow, FlowErrors> {
+    let loaded = flow::load(&settings.flow_path, &settings.locales_dir).map_err(FlowErrors)?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let mut flow = loaded.flow;
+    if let Some(minutes) = settings.session_timeout_minutes {
+        flow.session_timeout_minutes = minutes;
+    }
+    Ok(flow)
+}
+
+/// Connects to the database and applies the migrations.
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(settings.database_url.expose())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                settings.database_url_for_logs()
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply the database migrations")?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let flow = load_flow(&settings)?;
+        let store = connect_store(&settings).await?;
+        let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
+        warn_if_derivation_changed(&bot).await?;
+        let listener = TcpListener::bind(settings.listen_address())
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
+        let state = AppState::new(Arc::new(bot), Arc::new(settings));
+        Ok(Application { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match state.bot.store.cleanup_expired(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions_cleaned = n, "expired sessions erased"),
+                    Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+                }
+                if let Some(limiter) = &state.limiter {
+                    limiter.retain_recent();
+                }
+            }
+        });
+        tracing::info!(address = %self.listener.local_addr()?, "listening");
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Codes issued under another derivation (salt, steps, extraction, template, hash) will
+/// not match the ones this configuration produces: say so loudly at start.
+async fn warn_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
+    let flow_id = &bot.flow.def.id;
+    let issued = bot.store.issued_fingerprints(flow_id).await?;
+    if issued.iter().any(|f| f != &bot.fingerprint) {
+        tracing::warn!(
+            current = %bot.fingerprint,
+            previous = %issued.join(","),
+            "ATTENTION: the code derivation (salt, questions, extraction, template or hash) differs from the one that issued codes already in the database. The same person will now get a DIFFERENT code. If this is not intended, restore the previous flow file and UIC_SALT."
+        );
+    }
+    bot.store
+        .record_fingerprint(flow_id, &bot.fingerprint, chrono::Utc::now())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
