@@ -554,9 +554,10 @@ fn parse_host(value: &str) -> Result<IpAddr, String> {
     })
 }
 
+/// 0 asks the system for any free port (tests, or running several instances).
 fn parse_port(value: &str) -> Result<u16, String> {
     match value.parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
+        Ok(port) => Ok(port),
         _ => Err(format!(
             "'{value}' is not a port; use a number from 1 to 65535 (default {DEFAULT_PORT})"
         )),
@@ -1034,7 +1035,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
             ("PORT", "huit-mille", "1 to 65535"),
-            ("PORT", "0", "1 to 65535"),
+            ("PORT", "70000", "1 to 65535"),
             ("HOST", "localhost", "127.0.0.1"),
             ("PHONE_STORAGE", "clear", "hashed (the default) or plain"),
             ("WEBHOOK_PATH", "whatsapp/webhook", "must start with /"),

@@ -2,6 +2,8 @@
 //! PostgreSQL database per test when `TEST_DATABASE_URL` points at a server
 //! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 
+mod common;
+
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
@@ -9,7 +11,6 @@ use ciu::seal::Sealer;
 use ciu::store::{Claim, NewRecord, Registration, Store, StoreError, MAX_CANDIDATES};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
-use sqlx::{Connection, PgConnection};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
@@ -38,44 +39,28 @@ impl TestDb {
 }
 
 /// Runs `test` on a fresh SQLite database, then on a fresh PostgreSQL database when
-/// `TEST_DATABASE_URL` is set. Each PostgreSQL test has its own database, dropped even
-/// when the test fails, so tests run in parallel.
+/// `TEST_DATABASE_URL` is set.
 async fn for_each_backend<F, Fut>(test: F)
 where
-    F: Fn(TestDb) -> Fut,
+    F: Fn(TestDb) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    assert_eq!(store.backend_name(), "sqlite");
-    test(TestDb { store, url }).await;
-    // Only now: the test may not have kept anything that keeps the directory alive.
-    drop(dir);
-
-    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
-        return;
-    };
-    let name = format!("ciu_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-    let mut admin = PgConnection::connect(&server_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&server_url).unwrap();
-    url.set_path(&format!("/{name}"));
-    let url = url.to_string();
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    assert_eq!(store.backend_name(), "postgresql");
-    let outcome = tokio::spawn(test(TestDb { store, url })).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
-    }
+    let test = std::sync::Arc::new(test);
+    common::for_each_database(move |url| {
+        let test = test.clone();
+        async move {
+            let store = Store::connect(&url).await.unwrap();
+            store.migrate().await.unwrap();
+            let expected = if url.starts_with("sqlite") {
+                "sqlite"
+            } else {
+                "postgresql"
+            };
+            assert_eq!(store.backend_name(), expected);
+            test(TestDb { store, url }).await;
+        }
+    })
+    .await;
 }
 
 /// Direct SQL access, to check what the store wrote.

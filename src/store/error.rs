@@ -57,9 +57,15 @@ fn means_unavailable(error: &sqlx::Error) -> bool {
         sqlx::Error::Database(error) => {
             if let Some(error) = error.try_downcast_ref::<PgDatabaseError>() {
                 // 08: connection exception; 53: insufficient resources (too many
-                // connections, disk full); 57P: shutdown or startup in progress.
+                // connections, disk full); 57P: shutdown or startup in progress;
+                // 28: the login is refused and 3D000: the database is gone — on a
+                // reconnect these too mean the service cannot reach its data.
                 let code = error.code();
-                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code.starts_with("28")
+                    || code == "3D000"
             } else if let Some(error) = error.try_downcast_ref::<SqliteError>() {
                 let extended: i32 = error.code().and_then(|c| c.parse().ok()).unwrap_or(0);
                 // BUSY/LOCKED after busy_timeout, IOERR, FULL, CANTOPEN.

@@ -1,0 +1,126 @@
+//! The deployment guide's own tests (section 1.10), over HTTP.
+
+use crate::common::for_each_database;
+use crate::helpers::spawn_app;
+
+const GUIDE: [&str; 5] = ["1985", "Kinshasa", "Jean", "15", "Kabila"];
+
+#[tokio::test]
+async fn the_guides_curl_test_then_a_whole_conversation() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[]).await;
+        // curl -X POST .../whatsapp/webhook -d "From=whatsapp:+24399999999&Body=Test"
+        let welcome = app
+            .post_form(&[("From", "whatsapp:+24399999999"), ("Body", "Test")], &[])
+            .await;
+        assert_eq!(welcome.status, 200);
+        assert!(welcome.body.starts_with("<?xml"), "{}", welcome.body);
+        assert!(
+            welcome.body.contains("<Response><Message>"),
+            "{}",
+            welcome.body
+        );
+        assert!(
+            welcome.text().contains("Code Identificateur Unique"),
+            "{}",
+            welcome.body
+        );
+
+        let phone = "+24399999999";
+        let question = app.say(phone, "1", None).await;
+        assert!(question.text().contains("(1/5)"), "{}", question.body);
+        for answer in GUIDE {
+            app.say(phone, answer, None).await;
+        }
+        let result = app.say(phone, "oui", None).await;
+        assert!(
+            result.text().contains("Votre CIU a été généré"),
+            "{}",
+            result.body
+        );
+        let code = result.code().unwrap();
+        assert!(code.starts_with("985-KINS-15-JEA-KABI-"), "{code}");
+
+        // RESTART and the same answers: the existing code, "déjà généré".
+        let restart = app.say(phone, "RESTART", None).await;
+        assert!(restart.text().contains("(1/5)"), "{}", restart.body);
+        for answer in GUIDE {
+            app.say(phone, answer, None).await;
+        }
+        let again = app.say(phone, "1", None).await;
+        assert!(again.text().contains("déjà été généré"), "{}", again.body);
+        assert_eq!(again.code().unwrap(), code);
+
+        // HELP works at any time.
+        let help = app.say(phone, "HELP", None).await;
+        assert!(help.text().contains("RECOMMENCER"), "{}", help.body);
+
+        let (status, health) = app.get("/health").await;
+        assert_eq!(status, 200);
+        let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+        assert_eq!(health["status"], "healthy");
+        assert_eq!(health["database"], "ok");
+        assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cleanup_needs_the_admin_token_and_reports_the_count() {
+    for_each_database(|url| async move {
+        let app = spawn_app(
+            &url,
+            &[
+                ("ADMIN_TOKEN", "admin-token-0123456789abcdef"),
+                ("SESSION_TIMEOUT_MINUTES", "1"),
+            ],
+        )
+        .await;
+        app.say("+243810000001", "Bonjour", None).await;
+        let cleanup = |token: Option<&'static str>| {
+            let mut request = app.client.post(format!("{}/whatsapp/cleanup", app.address));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        assert_eq!(cleanup(None).await.unwrap().status(), 401);
+        assert_eq!(cleanup(Some("wrong")).await.unwrap().status(), 401);
+        let ok = cleanup(Some("admin-token-0123456789abcdef")).await.unwrap();
+        assert_eq!(ok.status(), 200);
+        let body: serde_json::Value = ok.json().await.unwrap();
+        assert_eq!(body["status"], "success");
+        assert_eq!(
+            body["sessions_cleaned"], 0,
+            "the session is not expired yet"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn metrics_count_what_happened() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[]).await;
+        app.conversation(
+            "+243820000001",
+            &["1985", "Kinshasa", "Jean", "15", "Kabila"],
+        )
+        .await;
+        app.say("+243820000002", "Bonjour", None).await;
+        app.say("+243820000002", "1", None).await;
+        app.say("+243820000002", "85", None).await;
+        let (status, text) = app.get("/metrics").await;
+        assert_eq!(status, 200);
+        for expected in [
+            "ciu_conversations_completed_total 1",
+            "ciu_codes_total{kind=\"new\"} 1",
+            "ciu_validation_failures_total{step=\"birth_year\"} 1",
+            "ciu_active_sessions 1",
+            "ciu_webhook_duration_seconds_count{channel=\"twilio\"} 11",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    })
+    .await;
+}

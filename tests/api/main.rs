@@ -1,0 +1,12 @@
+//! The real server over HTTP, on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod helpers;
+
+mod bad_input;
+mod concurrency;
+mod guide;
+mod privacy;
+mod signature;
