@@ -214,6 +214,7 @@ fn check(files: &FlowFiles) -> ExitCode {
                     format!(" ({} avertissement(s))", loaded.warnings.len())
                 }
             );
+            compare_derivation(f);
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {
@@ -225,6 +226,47 @@ fn check(files: &FlowFiles) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// With the salt (and the database) at hand, says whether this flow would give the
+/// same codes as the ones already issued.
+fn compare_derivation(flow: &flow::Flow) {
+    let Some(salt) = std::env::var("UIC_SALT")
+        .ok()
+        .and_then(|s| Salt::new(&s).ok())
+    else {
+        println!("(UIC_SALT non défini : l'empreinte de la dérivation n'est pas comparée aux codes déjà émis.)");
+        return;
+    };
+    let fingerprint = ciu::ciu::derivation_fingerprint(&salt, &flow.derivation);
+    println!("Empreinte de la dérivation des codes : {fingerprint}");
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        return;
+    };
+    let previous = run_async_value(async {
+        let store = ciu::store::Store::connect(&url).await.ok()?;
+        store.latest_fingerprint(&flow.def.id).await.ok()?
+    });
+    match previous.flatten() {
+        Some(previous) if previous != fingerprint => {
+            eprintln!(
+                "{} (base : {previous}, ce flux : {fingerprint})",
+                startup::DERIVATION_CHANGED
+            );
+        }
+        Some(_) => {
+            println!("Identique à celle du dernier code enregistré : les codes ne changent pas.")
+        }
+        None => {}
+    }
+}
+
+fn run_async_value<T>(task: impl std::future::Future<Output = T>) -> Option<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    Some(runtime.block_on(task))
 }
 
 fn simulate(files: &FlowFiles, script: Option<PathBuf>) -> ExitCode {

@@ -97,20 +97,16 @@ impl Application {
 /// Codes issued under another derivation (salt, steps, extraction, template, hash) will
 /// not match the ones this configuration produces: say so loudly at start.
 async fn warn_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
-    let flow_id = &bot.flow.def.id;
-    let issued = bot.store.issued_fingerprints(flow_id).await?;
-    if issued.iter().any(|f| f != &bot.fingerprint) {
-        tracing::warn!(
-            current = %bot.fingerprint,
-            previous = %issued.join(","),
-            "ATTENTION: the code derivation (salt, questions, extraction, template or hash) differs from the one that issued codes already in the database. The same person will now get a DIFFERENT code. If this is not intended, restore the previous flow file and UIC_SALT."
-        );
+    if let Some(previous) = bot.store.latest_fingerprint(&bot.flow.def.id).await? {
+        if previous != bot.fingerprint {
+            tracing::warn!(current = %bot.fingerprint, previous = %previous, "{}", DERIVATION_CHANGED);
+        }
     }
-    bot.store
-        .record_fingerprint(flow_id, &bot.fingerprint, chrono::Utc::now())
-        .await?;
     Ok(())
 }
+
+/// Shown by `serve` and `check` when the codes would change.
+pub const DERIVATION_CHANGED: &str = "ATTENTION : la façon de calculer les codes (sel, questions, validation, extraction, modèle ou hachage) a changé depuis le dernier code enregistré : une même personne recevra désormais un AUTRE code. Si ce n'est pas voulu, remettez l'ancien flows/ciu.yaml et l'ancien UIC_SALT. / WARNING: the code derivation changed since the last stored code; the same person will now get a DIFFERENT code.";
 
 async fn shutdown_signal() {
     let ctrl_c = async {

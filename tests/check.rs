@@ -294,3 +294,91 @@ fn listed_locale_without_folder() {
     );
     assert_error(&c, FLOW, c.line_of(FLOW, "locales: ["), "kg");
 }
+
+#[test]
+fn extra_keys_on_keyless_types_are_refused() {
+    let c = Copy::new();
+    c.edit(
+        FLOW,
+        "{ type: day_of_month }",
+        "{ type: day_of_month, max: 28 }",
+    );
+    assert_error(&c, FLOW, c.line_of(FLOW, "day_of_month, max: 28"), "max");
+}
+
+#[test]
+fn a_choice_option_that_is_a_command() {
+    let c = Copy::new();
+    choice_step(2, "Zone", &c);
+    c.edit(FLOW, "value: V1,", "value: STOP,");
+    assert_error(&c, FLOW, c.line_of(FLOW, "value: STOP"), "commande");
+}
+
+#[test]
+fn a_custom_error_message_with_a_variable_the_validator_has_not() {
+    let c = Copy::new();
+    c.edit(
+        FLOW,
+        "    validate: { type: day_of_month }",
+        "    validate: { type: day_of_month }\n    error: err-my-day",
+    );
+    for lang in ["fr", "ln", "sw", "en"] {
+        let path = c.path(&format!("locales/{lang}/ciu.ftl"));
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("err-my-day = Au plus { $max } chiffres.\n");
+        std::fs::write(path, text).unwrap();
+    }
+    assert_error(
+        &c,
+        "locales/fr/ciu.ftl",
+        c.line_of("locales/fr/ciu.ftl", "err-my-day"),
+        "$max",
+    );
+}
+
+#[test]
+fn a_question_label_too_long_for_the_correction_list() {
+    let c = Copy::new();
+    c.edit(
+        "locales/en/ciu.ftl",
+        "label-first-name = ",
+        "label-first-name = The first name you were given at birth, ",
+    );
+    assert_error(
+        &c,
+        "locales/en/ciu.ftl",
+        c.line_of("locales/en/ciu.ftl", "label-first-name"),
+        "24",
+    );
+}
+
+#[test]
+fn the_hash_must_be_shown_as_is() {
+    let c = Copy::new();
+    c.edit(FLOW, "{{ hash }}\"", "{{ hash | lower }}\"");
+    assert_error(&c, FLOW, c.line_of(FLOW, "hash | lower"), "tel quel");
+}
+
+#[test]
+fn confirm_true_is_accepted() {
+    let c = Copy::new();
+    let text = std::fs::read_to_string(c.path(FLOW)).unwrap();
+    let start = text.find("confirm:\n").unwrap();
+    let end = text.find("\nsteps:").unwrap();
+    std::fs::write(
+        c.path(FLOW),
+        format!("{}confirm: true\n{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let (code, out) = c.check();
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn parser_messages_count_questions_from_one() {
+    let c = Copy::new();
+    c.edit(FLOW, "    label: label-first-name\n", "");
+    let (code, out) = c.check();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("question 3") && out.contains("label"), "{out}");
+}

@@ -248,3 +248,12 @@ fn a_flow_change_restarts_sessions_begun_under_the_old_questions() {
     assert!(text.contains("(1/5)"), "{text}");
     assert!(turn.session.answers.is_empty());
 }
+
+/// Command words of other languages are names like any other: "Rudi" is Swahili for
+/// "back", and a French speaker's first name.
+#[test]
+fn another_languages_command_word_is_an_answer() {
+    let flow = shipped();
+    let code = code_for(&flow, SALT, &["1985", "Kinshasa", "Rudi", "15", "Simama"]);
+    assert!(code.starts_with("985-KINS-15-RUD-SIMA-"), "{code}");
+}

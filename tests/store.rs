@@ -766,21 +766,13 @@ async fn fingerprints_of_issued_codes_are_remembered() {
             vec!["fp-1"]
         );
 
-        db.store
-            .record_fingerprint("ciu", "fp-2", now())
-            .await
-            .unwrap();
-        db.store
-            .record_fingerprint("ciu", "fp-2", now() + Duration::days(1))
-            .await
-            .unwrap();
-        db.store
-            .record_fingerprint("other-flow", "fp-9", now())
-            .await
-            .unwrap();
         assert_eq!(
-            db.store.issued_fingerprints("ciu").await.unwrap(),
-            vec!["fp-1", "fp-2"]
+            db.store.latest_fingerprint("ciu").await.unwrap().as_deref(),
+            Some("fp-1")
+        );
+        assert_eq!(
+            db.store.latest_fingerprint("other-flow").await.unwrap(),
+            None
         );
     })
     .await;

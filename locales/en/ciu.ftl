@@ -55,6 +55,7 @@ stopped = Stopped. Your answers have been erased. Send a message to start again.
 confirm-summary = Check your answers:
     { $summary }
     Is this correct?
+summary-line = { $label }: { $answer }
 confirm-yes = Yes
 confirm-no = No
 confirm-invalid = Reply 1 (Yes) or 2 (No).

@@ -23,7 +23,7 @@ q-last-name = ({ $number }/{ $total }) Quel est votre nom de famille ?
 
 ## Libellés du résumé
 label-birth-year = Année de naissance
-label-mother-birthplace = Lieu de naissance de la mère
+label-mother-birthplace = Lieu de naissance (mère)
 label-first-name = Prénom
 label-birth-day = Jour de naissance
 label-last-name = Nom de famille
@@ -55,6 +55,7 @@ stopped = C'est arrêté. Vos réponses ont été effacées. Envoyez un message 
 confirm-summary = Vérifiez vos réponses :
     { $summary }
     Est-ce correct ?
+summary-line = { $label } : { $answer }
 confirm-yes = Oui
 confirm-no = Non
 confirm-invalid = Répondez 1 (Oui) ou 2 (Non).

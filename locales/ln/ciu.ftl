@@ -57,6 +57,7 @@ stopped = Esili. Biyano na yo elongolami. Tinda nsango mpo na kobanda lisusu.
 confirm-summary = Tala malamu biyano na yo:
     { $summary }
     Ezali malamu?
+summary-line = { $label }: { $answer }
 confirm-yes = Ee
 confirm-no = Te
 confirm-invalid = Yanola 1 (Ee) to 2 (Te).

@@ -57,6 +57,7 @@ stopped = Imesimamishwa. Majibu yako yamefutwa. Tuma ujumbe kuanza upya.
 confirm-summary = Hakikisha majibu yako:
     { $summary }
     Je, ni sahihi?
+summary-line = { $label }: { $answer }
 confirm-yes = Ndiyo
 confirm-no = Hapana
 confirm-invalid = Jibu 1 (Ndiyo) au 2 (Hapana).

@@ -25,8 +25,9 @@ pub struct FlowDef {
     #[serde(default = "default_max_message_chars")]
     pub max_message_chars: usize,
     pub commands: CommandsDef,
+    /// `confirm: true`, or the full form with the yes/no words per language.
     #[serde(default)]
-    pub confirm: ConfirmDef,
+    pub confirm: ConfirmSetting,
     pub steps: Vec<StepDef>,
     pub ciu: CiuDef,
 }
@@ -53,6 +54,36 @@ pub struct CommandsDef {
     pub language: Aliases,
     pub back: Aliases,
     pub stop: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ConfirmSetting {
+    Enabled(bool),
+    Full(ConfirmDef),
+}
+
+impl Default for ConfirmSetting {
+    fn default() -> Self {
+        ConfirmSetting::Enabled(false)
+    }
+}
+
+impl ConfirmSetting {
+    pub fn enabled(&self) -> bool {
+        match self {
+            ConfirmSetting::Enabled(on) => *on,
+            ConfirmSetting::Full(def) => def.enabled,
+        }
+    }
+
+    /// The yes/no words (none with the short form: 1/2 and the buttons still work).
+    pub fn words(&self) -> (Aliases, Aliases) {
+        match self {
+            ConfirmSetting::Enabled(_) => (Aliases::new(), Aliases::new()),
+            ConfirmSetting::Full(def) => (def.yes.clone(), def.no.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -103,7 +134,8 @@ pub enum ValidateDef {
         min: YearBound,
         max: YearBound,
     },
-    DayOfMonth,
+    // Struct variants (even empty) so that unknown keys are refused, not ignored.
+    DayOfMonth {},
     Integer {
         min: i64,
         max: i64,
@@ -153,7 +185,7 @@ pub enum ExtractDef {
     /// The number written with at least `width` digits (5 → 05).
     ZeroPad { width: usize },
     /// The whole normalized value (for a choice: the option's value).
-    Whole,
+    Whole {},
 }
 
 fn default_pad() -> char {

@@ -126,7 +126,7 @@ impl<'a> Engine<'a> {
 
         let text = inbound.text;
         let words = normalize_words(text);
-        if let Some(command) = self.flow.commands.get(&words).copied() {
+        if let Some(command) = self.flow.command(&session.locale, &words) {
             return self.command(session, command, out);
         }
         if session.phase == Phase::Finished {
@@ -198,7 +198,11 @@ impl<'a> Engine<'a> {
     /// has several languages). The message itself is never taken as an answer.
     fn first_contact(&self, inbound: &Inbound, now: DateTime<Utc>, mut out: Out) -> Turn {
         let mut session = self.fresh_session(&self.flow.def.default_locale, now);
-        if self.flow.commands.get(&normalize_words(inbound.text)) == Some(&Command::Stop) {
+        if self
+            .flow
+            .command(&session.locale, &normalize_words(inbound.text))
+            == Some(Command::Stop)
+        {
             return self.command(session, Command::Stop, out);
         }
         out.events.push(Event::Started);
@@ -379,7 +383,7 @@ impl<'a> Engine<'a> {
                 if step + 1 < self.flow.steps.len() {
                     session.phase = Phase::Asking { step: step + 1 };
                     self.reprompt(session, out)
-                } else if self.flow.def.confirm.enabled {
+                } else if self.flow.def.confirm.enabled() {
                     session.phase = Phase::Confirming;
                     self.reprompt(session, out)
                 } else {
@@ -536,7 +540,10 @@ impl<'a> Engine<'a> {
                         .unwrap_or_else(|| answer.shown.clone()),
                     _ => answer.shown.clone(),
                 };
-                format!("{} : {}", self.msg(locale, &step.def.label, None), shown)
+                let mut args = FluentArgs::new();
+                args.set("label", self.msg(locale, &step.def.label, None));
+                args.set("answer", shown);
+                self.msg(locale, "summary-line", Some(&args))
             })
             .collect();
         let mut args = FluentArgs::new();

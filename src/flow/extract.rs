@@ -26,7 +26,7 @@ pub fn extract(rule: &ExtractDef, normalized: &str) -> String {
             let digits: String = normalized.chars().filter(char::is_ascii_digit).collect();
             format!("{digits:0>width$}")
         }
-        ExtractDef::Whole => normalized.to_owned(),
+        ExtractDef::Whole {} => normalized.to_owned(),
     }
 }
 
@@ -46,6 +46,6 @@ mod tests {
         assert_eq!(extract(&first3, "JO"), "JOX");
         assert_eq!(extract(&day, "15"), "15");
         assert_eq!(extract(&day, "5"), "05");
-        assert_eq!(extract(&ExtractDef::Whole, "H"), "H");
+        assert_eq!(extract(&ExtractDef::Whole {}, "H"), "H");
     }
 }

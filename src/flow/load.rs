@@ -40,9 +40,9 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
             format!("impossible de lire le fichier du flux ({e}). Vérifiez le chemin (--flow ou FLOW_PATH)."),
         )]
     })?;
-    let def: FlowDef =
-        serde_yaml::from_str(&source).map_err(|e| vec![yaml_error(flow_path, &e)])?;
     let map = SourceMap::build(&source);
+    let def: FlowDef =
+        serde_yaml::from_str(&source).map_err(|e| vec![yaml_error(flow_path, &e, &map)])?;
     let mut checker = Checker {
         file: flow_path.to_path_buf(),
         map,
@@ -61,8 +61,8 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
 }
 
 /// Turns serde's messages into plain French, keeping the position.
-fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
-    let position = error.location().map(|l| Position::at(l.line(), l.column()));
+fn yaml_error(file: &Path, error: &serde_yaml::Error, map: &SourceMap) -> Diagnostic {
+    let mut position = error.location().map(|l| Position::at(l.line(), l.column()));
     let full = error.to_string();
     // The parser's context ("while parsing a block mapping at line 72 column 5") often
     // points closer to the real mistake than the place where parsing failed.
@@ -78,22 +78,31 @@ fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
     // serde_yaml appends " at line X column Y"; the position is shown separately.
     let raw = full.split(" at line ").next().unwrap_or(&full).to_owned();
     let (path, detail) = match raw.split_once(": ") {
-        Some((p, d)) if !p.contains(' ') => (format!(" (à « {p} »)"), d.to_owned()),
+        Some((p, d)) if !p.contains(' ') => (format!(" (à « {} »)", human_path(p)), d.to_owned()),
         _ => (String::new(), raw.clone()),
     };
     let quoted =
         |s: &str| -> Vec<String> { s.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
     let sentence = if let Some(rest) = detail.strip_prefix("unknown field ") {
         let names = quoted(rest);
-        format!(
-            "la clé « {} » n'est pas connue{path}. Clés possibles : {}. Vérifiez l'orthographe.",
-            names.first().cloned().unwrap_or_default(),
-            names[1.min(names.len())..].join(", ")
-        )
+        let key = names.first().cloned().unwrap_or_default();
+        let serde_path = raw.split_once(": ").map_or("", |(p, _)| p);
+        if let Some(exact) = map.find_key_under(serde_path, &key) {
+            position = Some(exact);
+        }
+        let possible = &names[1.min(names.len())..];
+        if possible.is_empty() {
+            format!("la clé « {key} » n'a pas de sens ici{path} : cette sorte n'a pas d'autre clé que type. Retirez-la.")
+        } else {
+            format!(
+                "la clé « {key} » n'est pas connue{path}. Clés possibles : {}. Vérifiez l'orthographe.",
+                possible.join(", ")
+            )
+        }
     } else if let Some(rest) = detail.strip_prefix("unknown variant ") {
         let names = quoted(rest);
         format!(
-            "le type « {} » n'existe pas{path}. Types possibles : {}.",
+            "« {} » n'est pas une valeur possible{path}. Valeurs possibles : {}.",
             names.first().cloned().unwrap_or_default(),
             names[1.min(names.len())..].join(", ")
         )
@@ -102,12 +111,38 @@ fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
             "il manque la clé « {} »{path}. Ajoutez-la (voir CUSTOMIZING_QUESTIONS.md).",
             quoted(rest).first().cloned().unwrap_or_default()
         )
+    } else if detail.contains("untagged enum YearBound") {
+        format!("une année est attendue{path} : un nombre (ex. 1900) ou le mot current (l'année en cours).")
+    } else if detail.contains("untagged enum ConfirmSetting") {
+        format!("confirm attend true, false, ou les clés enabled, yes et no{path}.")
+    } else if detail.contains("expected a string") {
+        format!("un texte est attendu{path} ; mettez la valeur entre guillemets (ex. \"1\").")
+    } else if detail.contains("expected a character") {
+        format!("un seul caractère est attendu{path} (ex. X).")
+    } else if detail.contains("expected u32")
+        || detail.contains("expected usize")
+        || detail.contains("expected i64")
+    {
+        format!("un nombre entier positif est attendu{path}.")
+    } else if detail.contains("unknown escape character") {
+        format!("une barre oblique inverse (\\) entre guillemets doubles{path}. Écrivez l'expression entre guillemets simples, ex. '\\d+'.{started_at}")
     } else if detail.starts_with("invalid type") || detail.starts_with("invalid value") {
         format!("valeur de la mauvaise sorte{path} : {detail}.")
     } else {
         format!("le fichier YAML est mal formé{path} : {detail}. Vérifiez l'indentation (des espaces, pas de tabulations), les deux-points et les guillemets.{started_at}")
     };
     Diagnostic::error(file, position, sentence)
+}
+
+/// `steps[2].validate` → `question 3, validate`: people count questions from 1.
+fn human_path(path: &str) -> String {
+    match path.strip_prefix("steps[").and_then(|r| r.split_once(']')) {
+        Some((n, rest)) => match n.parse::<usize>() {
+            Ok(i) => format!("question {}{}", i + 1, rest.replacen('.', ", ", 1)),
+            Err(_) => path.to_owned(),
+        },
+        None => path.to_owned(),
+    }
 }
 
 struct Checker {
@@ -143,6 +178,7 @@ impl Checker {
         let commands = self.compile_commands(&def);
         let (yes, no) = self.compile_confirm(&def, &commands);
         let steps = self.compile_steps(&def, &catalogs);
+        self.check_choices_against_commands(&def, &steps, &catalogs, &commands);
         let template = self.compile_template(&def);
         self.check_messages(&def, &steps, &catalogs);
         if self.diagnostics.iter().any(Diagnostic::is_error) {
@@ -271,7 +307,9 @@ impl Checker {
         }
     }
 
-    fn compile_commands(&mut self, def: &FlowDef) -> HashMap<String, Command> {
+    /// Commands by language: a person's own language and the reference language are
+    /// active, so "Rudi" (Swahili for back) stays a first name for a French speaker.
+    fn compile_commands(&mut self, def: &FlowDef) -> HashMap<String, HashMap<String, Command>> {
         let c = &def.commands;
         let table = [
             ("commands.restart", &c.restart, Command::Restart),
@@ -280,21 +318,27 @@ impl Checker {
             ("commands.back", &c.back, Command::Back),
             ("commands.stop", &c.stop, Command::Stop),
         ];
-        let mut commands: HashMap<String, Command> = HashMap::new();
+        let mut every_language: HashMap<String, Command> = HashMap::new();
+        let mut commands: HashMap<String, HashMap<String, Command>> = HashMap::new();
         for (path, aliases, command) in table {
             self.check_aliases(path, aliases, def);
             for (lang, words) in aliases {
                 for (i, word) in words.iter().enumerate() {
                     let key = normalize_words(word);
-                    if let Some(other) = commands.get(&key) {
-                        if *other != command {
-                            self.error(
-                                &format!("{path}.{lang}[{i}]"),
-                                format!("« {word} » sert déjà pour une autre commande. Chaque mot ne peut avoir qu'un sens."),
-                            );
-                        }
+                    if every_language
+                        .get(&key)
+                        .is_some_and(|other| *other != command)
+                    {
+                        self.error(
+                            &format!("{path}.{lang}[{i}]"),
+                            format!("« {word} » sert déjà pour une autre commande. Chaque mot ne peut avoir qu'un sens."),
+                        );
                     }
-                    commands.insert(key, command);
+                    every_language.insert(key.clone(), command);
+                    commands
+                        .entry(lang.clone())
+                        .or_default()
+                        .insert(key, command);
                 }
             }
         }
@@ -304,22 +348,27 @@ impl Checker {
     fn compile_confirm(
         &mut self,
         def: &FlowDef,
-        commands: &HashMap<String, Command>,
+        commands: &HashMap<String, HashMap<String, Command>>,
     ) -> (HashSet<String>, HashSet<String>) {
+        // 1/2 and the buttons' ids always work, whatever words the flow lists.
         let mut yes = HashSet::from(["1".to_owned(), "YES".to_owned()]);
         let mut no = HashSet::from(["2".to_owned(), "NO".to_owned()]);
-        if !def.confirm.enabled {
+        if !def.confirm.enabled() {
             return (yes, no);
         }
+        let (yes_words, no_words) = def.confirm.words();
         for (path, aliases, set) in [
-            ("confirm.yes", &def.confirm.yes, &mut yes),
-            ("confirm.no", &def.confirm.no, &mut no),
+            ("confirm.yes", &yes_words, &mut yes),
+            ("confirm.no", &no_words, &mut no),
         ] {
+            if aliases.is_empty() {
+                continue;
+            }
             self.check_aliases(path, aliases, def);
             for (lang, words) in aliases {
                 for (i, word) in words.iter().enumerate() {
                     let key = normalize_words(word);
-                    if commands.contains_key(&key) {
+                    if commands.values().any(|c| c.contains_key(&key)) {
                         self.error(
                             &format!("{path}.{lang}[{i}]"),
                             format!("« {word} » est aussi une commande ; choisissez un autre mot."),
@@ -397,7 +446,7 @@ impl Checker {
                     max: max.clone(),
                 }
             }
-            ValidateDef::DayOfMonth => Validator::DayOfMonth,
+            ValidateDef::DayOfMonth {} => Validator::DayOfMonth,
             ValidateDef::Integer { min, max } => {
                 if min > max {
                     self.error(&vpath, "min est plus grand que max.");
@@ -520,14 +569,14 @@ impl Checker {
                 if length > title_limit {
                     let info = &catalog.messages[&option.label];
                     let kind = if title_limit == MAX_BUTTON_TITLE {
-                        "bouton"
+                        "un bouton"
                     } else {
-                        "ligne de liste"
+                        "une ligne de liste"
                     };
                     self.diagnostics.push(Diagnostic::error(
                         &info.file,
                         info.position,
-                        format!("le libellé « {title} » ({lang}) a {length} caractères ; WhatsApp n'en montre que {title_limit} sur un {kind}. Raccourcissez-le."),
+                        format!("le libellé « {title} » ({lang}) a {length} caractères ; WhatsApp n'en montre que {title_limit} sur {kind}. Raccourcissez-le."),
                     ));
                 }
             }
@@ -538,7 +587,7 @@ impl Checker {
         let epath = format!("{path}.extract");
         let numeric = matches!(
             step.validate,
-            ValidateDef::Year { .. } | ValidateDef::DayOfMonth | ValidateDef::Integer { .. }
+            ValidateDef::Year { .. } | ValidateDef::DayOfMonth {} | ValidateDef::Integer { .. }
         );
         let ok = match &step.extract {
             ExtractDef::FirstLetters { count, pad } => {
@@ -552,12 +601,12 @@ impl Checker {
             }
             ExtractDef::LastDigits { count } => (1..=20).contains(count) && numeric,
             ExtractDef::ZeroPad { width } => (1..=20).contains(width) && numeric,
-            ExtractDef::Whole => true,
+            ExtractDef::Whole {} => true,
         };
         if !ok {
             self.error(
                 &epath,
-                "cette extraction ne va pas avec cette validation : first_letters pour du texte (count de 1 à 20) ; last_digits et zero_pad pour une année, un jour ou un nombre.",
+                "cette extraction ne va pas avec cette validation (ou count/width n'est pas entre 1 et 20) : first_letters pour du texte ou un choix ; last_digits et zero_pad pour une année, un jour ou un nombre ; whole pour tout.",
             );
         }
     }
@@ -587,8 +636,21 @@ impl Checker {
                 format!("le modèle utilise « {name} », qui n'est l'id d'aucune question. Ids possibles : {}, hash.", def.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")),
             );
         }
-        if !template.variables().contains("hash") {
-            self.error("ciu.template", "le modèle doit contenir {{ hash }} : sans lui, deux personnes aux mêmes lettres auraient le même code.");
+        let sample_hash: String = "ABCDEFABCDEFABCDEFABCDEFABCDEFAB"
+            .chars()
+            .take(def.ciu.hash.length)
+            .collect();
+        let sample: std::collections::BTreeMap<String, String> = def
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), "W".into()))
+            .collect();
+        match template.render(&sample, &sample_hash) {
+            Ok(code) if code.contains(&sample_hash) => {}
+            Ok(_) => self.error("ciu.template", "le modèle doit afficher {{ hash }} tel quel (sans filtre ni condition) : sans lui, deux personnes aux mêmes lettres auraient le même code."),
+            // Unknown variables were reported above.
+            Err(_) if !template.variables().iter().all(|v| v == "hash" || step_ids.contains(v.as_str())) => {}
+            Err(e) => self.error("ciu.template", format!("le modèle ne peut pas être rendu ({e}).")),
         }
         Some(template)
     }
@@ -610,11 +672,16 @@ impl Checker {
             ));
             required.push((step.def.label.clone(), &[], Some(format!("{path}.label"))));
             if let Some(error) = &step.def.error {
-                required.push((
-                    error.clone(),
-                    &["min", "max", "count"],
-                    Some(format!("{path}.error")),
-                ));
+                // A custom refusal gets the validator's own numbers, nothing else.
+                let allowed: &[&str] = match &step.validator {
+                    Validator::Year { .. } | Validator::Integer { .. } | Validator::Text { .. } => {
+                        &["min", "max"]
+                    }
+                    Validator::Regex { .. } => &["max"],
+                    Validator::Choice { .. } => &["count"],
+                    Validator::DayOfMonth => &[],
+                };
+                required.push((error.clone(), allowed, Some(format!("{path}.error"))));
             }
             if let Validator::Choice { options, .. } = &step.validator {
                 for (j, o) in options.iter().enumerate() {
@@ -702,11 +769,81 @@ impl Checker {
             }
         }
         self.check_summary_length(def, steps, catalogs);
+        self.check_label_lengths(def, steps, catalogs);
+    }
+
+    /// Question labels are the rows of the "which answer to correct?" list.
+    fn check_label_lengths(&mut self, def: &FlowDef, steps: &[CompiledStep], catalogs: &Catalogs) {
+        for lang in &def.locales {
+            let Some(catalog) = catalogs.get(lang) else {
+                continue;
+            };
+            for step in steps {
+                let Some(info) = catalog.messages.get(&step.def.label) else {
+                    continue;
+                };
+                let label = catalogs.format(lang, &step.def.label, None);
+                let length = label.chars().count();
+                if length > MAX_ROW_TITLE {
+                    self.diagnostics.push(Diagnostic::error(
+                        &info.file,
+                        info.position,
+                        format!("le libellé « {label} » ({lang}) a {length} caractères ; il apparaît dans la liste des réponses à corriger, où WhatsApp n'en montre que {MAX_ROW_TITLE}. Raccourcissez-le."),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// An option that is also a command word would run the command instead of
+    /// answering (a button "STOP" would stop the conversation).
+    fn check_choices_against_commands(
+        &mut self,
+        def: &FlowDef,
+        steps: &[CompiledStep],
+        catalogs: &Catalogs,
+        commands: &HashMap<String, HashMap<String, Command>>,
+    ) {
+        let active = |lang: &str, word: &str| {
+            [lang, def.default_locale.as_str()]
+                .iter()
+                .any(|l| commands.get(*l).is_some_and(|c| c.contains_key(word)))
+        };
+        for (i, step) in steps.iter().enumerate() {
+            let Validator::Choice { options, .. } = &step.validator else {
+                continue;
+            };
+            for (j, option) in options.iter().enumerate() {
+                let value = normalize_words(&option.value);
+                if def.locales.iter().any(|l| active(l, &value)) {
+                    self.error(
+                        &format!("steps[{i}].validate.options[{j}].value"),
+                        format!("la valeur « {} » est aussi une commande : la choisir lancerait la commande. Choisissez une autre valeur.", option.value),
+                    );
+                }
+                for lang in &def.locales {
+                    let Some(info) = catalogs
+                        .get(lang)
+                        .and_then(|c| c.messages.get(&option.label))
+                    else {
+                        continue;
+                    };
+                    let label = catalogs.format(lang, &option.label, None);
+                    if active(lang, &normalize_words(&label)) {
+                        self.diagnostics.push(Diagnostic::error(
+                            &info.file,
+                            info.position,
+                            format!("le libellé « {label} » ({lang}) est aussi une commande : l'écrire lancerait la commande au lieu de répondre. Changez le libellé."),
+                        ));
+                    }
+                }
+            }
+        }
     }
 
     /// The confirmation summary repeats every answer: check it with the longest answers.
     fn check_summary_length(&mut self, def: &FlowDef, steps: &[CompiledStep], catalogs: &Catalogs) {
-        if !def.confirm.enabled {
+        if !def.confirm.enabled() {
             return;
         }
         for lang in &def.locales {

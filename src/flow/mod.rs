@@ -47,7 +47,7 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("err-year", &["min", "max"]),
     ("err-day", &[]),
     ("err-integer", &["min", "max"]),
-    ("err-text", &["min"]),
+    ("err-text", &["min", "max"]),
     ("err-text-too-long", &["max"]),
     ("err-choice", &["count"]),
     ("err-pattern", &[]),
@@ -57,6 +57,7 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("back-at-first", &[]),
     ("stopped", &[]),
     ("confirm-summary", &["summary"]),
+    ("summary-line", &["label", "answer"]),
     ("confirm-yes", &[]),
     ("confirm-no", &[]),
     ("confirm-invalid", &[]),
@@ -86,7 +87,8 @@ pub struct Flow {
     pub template: Arc<CiuTemplate>,
     /// May be overridden by `SESSION_TIMEOUT_MINUTES`.
     pub session_timeout_minutes: u32,
-    commands: HashMap<String, Command>,
+    /// Language → normalized word → command.
+    commands: HashMap<String, HashMap<String, Command>>,
     yes: HashSet<String>,
     no: HashSet<String>,
 }
@@ -94,5 +96,13 @@ pub struct Flow {
 impl Flow {
     pub fn step_ids(&self) -> Vec<&str> {
         self.steps.iter().map(|s| s.def.id.as_str()).collect()
+    }
+
+    /// The command a whole message means for a person speaking `locale`: the words of
+    /// their language and of the reference language count.
+    pub fn command(&self, locale: &str, words: &str) -> Option<Command> {
+        [locale, self.def.default_locale.as_str()]
+            .iter()
+            .find_map(|l| self.commands.get(*l)?.get(words).copied())
     }
 }

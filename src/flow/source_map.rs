@@ -23,6 +23,17 @@ impl SourceMap {
         }
     }
 
+    /// The first place where `key` is written inside the value at `prefix` (at any
+    /// depth): serde names the enclosing value of an unknown key, not the key itself.
+    pub fn find_key_under(&self, prefix: &str, key: &str) -> Option<Position> {
+        let suffix = format!(".{key}");
+        self.positions
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix) && path.ends_with(&suffix))
+            .map(|(_, position)| *position)
+            .min_by_key(|p| (p.line, p.column))
+    }
+
     /// The position of `path`, or of its nearest recorded parent.
     pub fn find(&self, path: &str) -> Option<Position> {
         let mut path = path;

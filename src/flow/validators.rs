@@ -27,15 +27,6 @@ pub struct Rejection {
     pub args: Vec<(&'static str, i64)>,
 }
 
-impl Rejection {
-    fn new(message: &'static str, args: &[(&'static str, i64)]) -> Self {
-        Rejection {
-            message,
-            args: args.to_vec(),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ChoiceOption {
     pub value: String,
@@ -90,46 +81,57 @@ fn parse_digits(normalized: &str, max_digits: usize) -> Option<i64> {
 }
 
 impl Validator {
-    /// Checks `raw` (already known to be non-empty after normalization).
+    /// The numbers a refusal message may show; every refusal (default or custom
+    /// message) gets all of them.
+    pub fn args(&self, current_year: i64) -> Vec<(&'static str, i64)> {
+        match self {
+            Validator::Year { min, max } => vec![
+                ("min", min.resolve(current_year)),
+                ("max", max.resolve(current_year)),
+            ],
+            Validator::DayOfMonth => Vec::new(),
+            Validator::Integer { min, max } => vec![("min", *min), ("max", *max)],
+            Validator::Text {
+                letters_min,
+                max_len,
+            } => vec![("min", *letters_min as i64), ("max", *max_len as i64)],
+            Validator::Choice { options, .. } => vec![("count", options.len() as i64)],
+            Validator::Regex { max_len, .. } => vec![("max", *max_len as i64)],
+        }
+    }
+
+    /// Checks `raw` (already known to be non-empty after normalization). Numbers are
+    /// shown back and hashed in their canonical form ("05" → "5").
     pub fn check(&self, raw: &str, current_year: i64) -> Result<Accepted, Rejection> {
+        let refuse = |message| Rejection {
+            message,
+            args: self.args(current_year),
+        };
+        let number = |value: i64| Accepted {
+            shown: value.to_string(),
+            normalized: value.to_string(),
+        };
         let shown = raw.trim().to_owned();
         let normalized = normalize(raw);
         match self {
             Validator::Year { min, max } => {
                 let (min, max) = (min.resolve(current_year), max.resolve(current_year));
-                let error = || Rejection::new("err-year", &[("min", min), ("max", max)]);
                 // A year is written with 4 digits: "85" or "mil neuf cent" are refused.
-                if normalized.len() != 4 {
-                    return Err(error());
-                }
                 match parse_digits(&normalized, 4) {
-                    Some(year) if (min..=max).contains(&year) => Ok(Accepted {
-                        shown,
-                        normalized: year.to_string(),
-                    }),
-                    _ => Err(error()),
+                    Some(year) if normalized.len() == 4 && (min..=max).contains(&year) => {
+                        Ok(number(year))
+                    }
+                    _ => Err(refuse("err-year")),
                 }
             }
             Validator::DayOfMonth => match parse_digits(&normalized, 2) {
-                Some(day) if (1..=31).contains(&day) => Ok(Accepted {
-                    shown,
-                    normalized: day.to_string(),
-                }),
-                _ => Err(Rejection::new("err-day", &[])),
+                Some(day) if (1..=31).contains(&day) => Ok(number(day)),
+                _ => Err(refuse("err-day")),
             },
             Validator::Integer { min, max } => {
-                let error = || Rejection::new("err-integer", &[("min", *min), ("max", *max)]);
-                let value = shown
-                    .replace([' ', '\u{a0}'], "")
-                    .parse::<i64>()
-                    .map_err(|_| error())?;
-                if (*min..=*max).contains(&value) {
-                    Ok(Accepted {
-                        shown,
-                        normalized: value.to_string(),
-                    })
-                } else {
-                    Err(error())
+                match shown.replace([' ', '\u{a0}'], "").parse::<i64>() {
+                    Ok(value) if (*min..=*max).contains(&value) => Ok(number(value)),
+                    _ => Err(refuse("err-integer")),
                 }
             }
             Validator::Text {
@@ -137,16 +139,14 @@ impl Validator {
                 max_len,
             } => {
                 if shown.chars().count() > *max_len {
-                    return Err(Rejection::new(
-                        "err-text-too-long",
-                        &[("max", *max_len as i64)],
-                    ));
-                }
-                if normalized.bytes().any(|b| b.is_ascii_digit()) || normalized.len() < *letters_min
+                    Err(refuse("err-text-too-long"))
+                } else if normalized.bytes().any(|b| b.is_ascii_digit())
+                    || normalized.len() < *letters_min
                 {
-                    return Err(Rejection::new("err-text", &[("min", *letters_min as i64)]));
+                    Err(refuse("err-text"))
+                } else {
+                    Ok(Accepted { shown, normalized })
                 }
-                Ok(Accepted { shown, normalized })
             }
             Validator::Choice { options, lookup } => {
                 match lookup
@@ -157,23 +157,16 @@ impl Validator {
                         shown: option.value.clone(),
                         normalized: option.value.clone(),
                     }),
-                    None => Err(Rejection::new(
-                        "err-choice",
-                        &[("count", options.len() as i64)],
-                    )),
+                    None => Err(refuse("err-choice")),
                 }
             }
             Validator::Regex { regex, max_len } => {
                 if shown.chars().count() > *max_len {
-                    return Err(Rejection::new(
-                        "err-text-too-long",
-                        &[("max", *max_len as i64)],
-                    ));
-                }
-                if regex.is_match(&shown) {
+                    Err(refuse("err-text-too-long"))
+                } else if regex.is_match(&shown) {
                     Ok(Accepted { shown, normalized })
                 } else {
-                    Err(Rejection::new("err-pattern", &[]))
+                    Err(refuse("err-pattern"))
                 }
             }
         }
@@ -225,7 +218,11 @@ mod tests {
     #[test]
     fn years_outside_the_range_or_not_four_digits_are_refused() {
         let v = year();
-        assert_eq!(v.check(" 1985. ", 2026).unwrap().normalized, "1985");
+        let year = v.check(" 1985. ", 2026).unwrap();
+        assert_eq!(
+            (year.shown.as_str(), year.normalized.as_str()),
+            ("1985", "1985")
+        );
         for bad in ["1850", "2090", "85", "mil neuf cent", "19 85x", "2027"] {
             let err = v.check(bad, 2026).unwrap_err();
             assert_eq!(err.message, "err-year", "{bad}");
@@ -236,7 +233,7 @@ mod tests {
     #[test]
     fn days_are_one_to_thirty_one_in_digits() {
         let v = Validator::DayOfMonth;
-        assert_eq!(v.check("05", 2026).unwrap().normalized, "5");
+        assert_eq!(v.check("05", 2026).unwrap().shown, "5");
         assert_eq!(v.check("5", 2026).unwrap().normalized, "5");
         assert_eq!(v.check("31", 2026).unwrap().normalized, "31");
         for bad in ["0", "32", "15th", "quinze", "123"] {

@@ -201,25 +201,6 @@ impl Store {
         Ok(sessions)
     }
 
-    /// Notes that `fingerprint` issued codes for `flow_id` (kept from its first use).
-    /// [`StoreTx::register`] already does this for every new code.
-    pub async fn record_fingerprint(
-        &self,
-        flow_id: &str,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let _writer = self.lock_writer_if_sqlite().await?;
-        with_pool!(self, pool => sqlx::query(tx::INSERT_FINGERPRINT)
-            .bind(flow_id)
-            .bind(fingerprint)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(drop))?;
-        Ok(())
-    }
-
     /// Fingerprints of the derivations that issued codes for `flow_id`, oldest first.
     /// One that differs from the current derivation means future codes would not match
     /// the codes already given.
@@ -232,6 +213,19 @@ impl Store {
         .fetch_all(pool)
         .await)?;
         Ok(fingerprints)
+    }
+
+    /// The derivation fingerprint of the most recently issued code, if any: what the
+    /// current configuration must match for a person to keep their code.
+    pub async fn latest_fingerprint(&self, flow_id: &str) -> Result<Option<String>, StoreError> {
+        let fingerprint = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT derivation_fingerprint FROM uic_records
+             WHERE flow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(flow_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(fingerprint)
     }
 
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats, StoreError> {

@@ -11,7 +11,7 @@ use crate::ciu::CiuRequest;
 /// How many candidate codes are tried for one person before giving up.
 pub const MAX_CANDIDATES: u32 = 16;
 
-pub(super) const INSERT_FINGERPRINT: &str =
+const INSERT_FINGERPRINT: &str =
     "INSERT INTO derivation_fingerprints (flow_id, fingerprint, first_seen_at)
      VALUES ($1, $2, $3) ON CONFLICT (flow_id, fingerprint) DO NOTHING";
 

@@ -124,3 +124,42 @@ async fn metrics_count_what_happened() {
     })
     .await;
 }
+
+/// `ciu check` compares the derivation with the one that issued the stored codes.
+#[tokio::test]
+async fn check_warns_when_the_codes_would_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
+    let app = spawn_app(&url, &[]).await;
+    app.conversation("+243840000009", &GUIDE).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let check = |salt: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ciu"))
+            .args(["check", "--flow"])
+            .arg(root.join("flows/ciu.yaml"))
+            .arg("--locales")
+            .arg(root.join("locales"))
+            .current_dir(dir.path())
+            .env("UIC_SALT", salt)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let same = check(crate::helpers::SALT);
+    assert!(same.contains("les codes ne changent pas"), "{same}");
+    assert!(
+        !same.contains(crate::helpers::SALT),
+        "the salt is never printed"
+    );
+    let changed = check("Another-salt-0123456789-abc");
+    assert!(
+        changed.contains("ATTENTION") && changed.contains("AUTRE code"),
+        "{changed}"
+    );
+}
