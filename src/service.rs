@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::ciu::{derivation_fingerprint, Salt};
 use crate::config::PhoneStorage;
-use crate::flow::{Engine, Flow, Inbound, Phase, Registration, Reply, ReplyChoice, Session};
+use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session};
 use crate::seal::Sealer;
 use crate::store::{Claim, NewRecord, Store, StoreError};
 use crate::telemetry::{mask_phone, Metrics};
@@ -74,6 +74,7 @@ impl Bot {
                     .unwrap_or_default());
             }
         }
+        let engine = Engine::new(&self.flow, &self.salt);
         let session = match tx.load_session().await? {
             None => None,
             Some(stored) => Some(
@@ -81,12 +82,11 @@ impl Bot {
                     Some(session) => session,
                     // Erased at expiry (or unreadable): an old, empty session in the person's
                     // language, so the engine says politely that it expired.
-                    None => self.expired_stub(&stored.locale),
+                    None => engine.expired_session(&stored.locale),
                 },
             ),
         };
         let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
-        let engine = Engine::new(&self.flow, &self.salt);
         let mut turn = engine.handle(
             session,
             &Inbound {
@@ -151,18 +151,6 @@ impl Bot {
 
     fn open_replies(&self, sealed: &[u8]) -> Option<Vec<Reply>> {
         decode_replies(&self.sealer.open(sealed)?)
-    }
-
-    fn expired_stub(&self, locale: &str) -> Session {
-        Session {
-            flow_id: self.flow.def.id.clone(),
-            flow_revision: self.flow.revision.clone(),
-            locale: locale.to_owned(),
-            phase: Phase::Asking { step: 0 },
-            answers: Vec::new(),
-            attempts: 0,
-            last_activity: 0,
-        }
     }
 }
 

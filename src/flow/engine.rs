@@ -182,6 +182,15 @@ impl<'a> Engine<'a> {
 
     // ---- conversation starts ------------------------------------------------------
 
+    /// A session whose answers were erased at expiry: the next message is told that it
+    /// expired, in the person's language.
+    pub fn expired_session(&self, locale: &str) -> Session {
+        Session {
+            last_activity: 0,
+            ..self.fresh_session(locale, DateTime::UNIX_EPOCH)
+        }
+    }
+
     fn fresh_session(&self, locale: &str, now: DateTime<Utc>) -> Session {
         Session {
             flow_id: self.flow.def.id.clone(),

@@ -137,6 +137,14 @@ impl TestApp {
         self.say(phone, "oui", None).await
     }
 
+    /// How many codes the registry holds.
+    pub async fn codes_in_registry(&self) -> i64 {
+        let store = ciu::store::Store::connect(&self.database_url)
+            .await
+            .unwrap();
+        store.stats(chrono::Utc::now()).await.unwrap().total_codes
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .client
