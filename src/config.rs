@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 use url::Url;
@@ -25,6 +26,10 @@ pub const DEV_SALT_FILE: &str = ".ciu-dev-salt";
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://ciu.db";
 const DEFAULT_WEBHOOK_PATH: &str = "/whatsapp/webhook";
+const DEFAULT_META_WEBHOOK_PATH: &str = "/whatsapp/meta";
+/// Routes the service itself serves: a webhook path may not take one of them.
+const RESERVED_PATHS: [&str; 3] = ["/health", "/metrics", "/whatsapp/cleanup"];
+const DEFAULT_META_RETRY_BASE_MS: u64 = 1000;
 const DEFAULT_APP_NAME: &str = "Générateur de CIU WhatsApp";
 const DEFAULT_PORT: u16 = 8000;
 const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 30;
@@ -96,16 +101,31 @@ pub struct TwilioSettings {
     pub whatsapp_number: Option<String>,
 }
 
-/// Meta WhatsApp Cloud API settings, read now and used by the Meta channel.
+/// Meta WhatsApp Cloud API settings.
 #[derive(Debug, Clone)]
 pub struct MetaSettings {
+    /// Bearer token for the Graph API (required in production).
     pub whatsapp_token: Option<Secret>,
+    /// The business number's id: the channel exists only with it.
     pub phone_number_id: Option<String>,
+    /// Answers Meta's webhook verification handshake.
     pub verify_token: Option<Secret>,
+    /// Key of `X-Hub-Signature-256`; without it (development only) signatures are not
+    /// checked.
     pub app_secret: Option<Secret>,
     /// Without a trailing slash.
     pub graph_base_url: String,
     pub graph_version: String,
+    pub webhook_path: String,
+    /// First delay before sending a failed message again (doubled at each attempt).
+    pub retry_base: Duration,
+}
+
+/// The messaging providers this instance answers (`CHANNELS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Channels {
+    pub twilio: bool,
+    pub meta: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +138,7 @@ pub struct Settings {
     /// Secret because it usually carries the database password; log
     /// [`Settings::database_url_for_logs`] instead.
     pub database_url: Secret,
+    pub channels: Channels,
     pub twilio: TwilioSettings,
     pub webhook_path: String,
     /// As written by the deployer, without a trailing slash.
@@ -152,6 +173,11 @@ pub enum ConfigError {
         variable: &'static str,
         why: &'static str,
     },
+    #[error("{variable} is required: {why}")]
+    Required {
+        variable: &'static str,
+        why: &'static str,
+    },
     /// The offending line is not repeated: it may hold a secret.
     #[error("{}: {problem}", file_place(.path, *.line))]
     EnvFile {
@@ -171,7 +197,8 @@ impl ConfigError {
         match self {
             ConfigError::Salt(_) => Some("UIC_SALT"),
             ConfigError::Invalid { variable, .. }
-            | ConfigError::RequiredInProduction { variable, .. } => Some(variable),
+            | ConfigError::RequiredInProduction { variable, .. }
+            | ConfigError::Required { variable, .. } => Some(variable),
             _ => None,
         }
     }
@@ -317,33 +344,6 @@ impl Settings {
             whatsapp_number: reader.parsed("TWILIO_WHATSAPP_NUMBER", parse_whatsapp_number),
         };
 
-        if production {
-            reader.require(
-                "DATABASE_URL",
-                explicit_database_url.is_some(),
-                "set it explicitly, e.g. postgresql://whatsapp_bot:PASSWORD@localhost/whatsapp_uic_db \
-                 or sqlite:///var/lib/ciu/ciu.db, so the data never lands by accident in a \
-                 file next to the program",
-            );
-            reader.require(
-                "TWILIO_AUTH_TOKEN",
-                twilio.auth_token.is_some(),
-                "webhook signatures are always checked in production; copy the Auth Token \
-                 from https://console.twilio.com/",
-            );
-            reader.require(
-                "PUBLIC_BASE_URL",
-                public_base_url.is_some(),
-                "Twilio signs the public address it calls (e.g. https://votre-domaine.cd), \
-                 which cannot be read from the request behind nginx",
-            );
-            reader.require(
-                "ADMIN_TOKEN",
-                admin_token.is_some(),
-                "it protects POST /whatsapp/cleanup; `ciu salt` prints a suitable one",
-            );
-        }
-
         let meta = MetaSettings {
             whatsapp_token: reader.secret("META_WHATSAPP_TOKEN"),
             phone_number_id: reader.value("META_PHONE_NUMBER_ID"),
@@ -355,7 +355,96 @@ impl Settings {
             graph_version: reader
                 .value("META_GRAPH_VERSION")
                 .unwrap_or_else(|| "v21.0".to_owned()),
+            webhook_path: reader
+                .parsed("META_WEBHOOK_PATH", |v| {
+                    parse_route_path(v, DEFAULT_META_WEBHOOK_PATH)
+                })
+                .unwrap_or_else(|| DEFAULT_META_WEBHOOK_PATH.to_owned()),
+            retry_base: reader
+                .parsed("META_RETRY_BASE_MS", parse_retry_base)
+                .unwrap_or(Duration::from_millis(DEFAULT_META_RETRY_BASE_MS)),
         };
+        // Unset: Twilio, and Meta as soon as its number id is filled in.
+        let channels = reader
+            .parsed("CHANNELS", parse_channels)
+            .unwrap_or(Channels {
+                twilio: true,
+                meta: meta.phone_number_id.is_some(),
+            });
+        let webhook_path = reader
+            .parsed("WEBHOOK_PATH", |v| {
+                parse_route_path(v, DEFAULT_WEBHOOK_PATH)
+            })
+            .unwrap_or_else(|| DEFAULT_WEBHOOK_PATH.to_owned());
+        if channels.meta {
+            reader.require_always(
+                "META_PHONE_NUMBER_ID",
+                meta.phone_number_id.is_some(),
+                "CHANNELS includes meta: replies are sent from this WhatsApp number \
+                 (developers.facebook.com > your app > WhatsApp > API Setup)",
+            );
+            let clashes = RESERVED_PATHS.contains(&meta.webhook_path.as_str())
+                || (channels.twilio && meta.webhook_path == webhook_path);
+            if clashes {
+                reader.invalid(
+                    "META_WEBHOOK_PATH",
+                    format!(
+                        "'{}' is already served (WEBHOOK_PATH, /health, /metrics or \
+                         /whatsapp/cleanup); use another path (default {DEFAULT_META_WEBHOOK_PATH})",
+                        meta.webhook_path
+                    ),
+                );
+            }
+        }
+
+        if production {
+            reader.require(
+                "DATABASE_URL",
+                explicit_database_url.is_some(),
+                "set it explicitly, e.g. postgresql://whatsapp_bot:PASSWORD@localhost/whatsapp_uic_db \
+                 or sqlite:///var/lib/ciu/ciu.db, so the data never lands by accident in a \
+                 file next to the program",
+            );
+            if channels.twilio {
+                reader.require(
+                    "TWILIO_AUTH_TOKEN",
+                    twilio.auth_token.is_some(),
+                    "webhook signatures are always checked in production; copy the Auth Token \
+                     from https://console.twilio.com/",
+                );
+                reader.require(
+                    "PUBLIC_BASE_URL",
+                    public_base_url.is_some(),
+                    "Twilio signs the public address it calls (e.g. https://votre-domaine.cd), \
+                     which cannot be read from the request behind nginx",
+                );
+            }
+            if channels.meta {
+                reader.require(
+                    "META_APP_SECRET",
+                    meta.app_secret.is_some(),
+                    "Meta's webhook signatures are always checked in production; copy the App \
+                     Secret from developers.facebook.com > your app > App settings > Basic",
+                );
+                reader.require(
+                    "META_WHATSAPP_TOKEN",
+                    meta.whatsapp_token.is_some(),
+                    "replies are sent through the Graph API with this access token \
+                     (developers.facebook.com > your app > WhatsApp > API Setup)",
+                );
+                reader.require(
+                    "META_VERIFY_TOKEN",
+                    meta.verify_token.is_some(),
+                    "Meta checks the webhook with it; choose a long random value (`ciu salt` \
+                     prints one) and enter the same one in Meta's webhook configuration",
+                );
+            }
+            reader.require(
+                "ADMIN_TOKEN",
+                admin_token.is_some(),
+                "it protects POST /whatsapp/cleanup; `ciu salt` prints a suitable one",
+            );
+        }
 
         // `DEBUG`, from the guide's Python-era .env, is deliberately never read: it may
         // stay in the file, and LOG_LEVEL already says how verbose to be.
@@ -365,9 +454,6 @@ impl Settings {
         let app_version = reader
             .value("APP_VERSION")
             .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
-        let webhook_path = reader
-            .parsed("WEBHOOK_PATH", parse_webhook_path)
-            .unwrap_or_else(|| DEFAULT_WEBHOOK_PATH.to_owned());
         let session_timeout_minutes =
             reader.parsed("SESSION_TIMEOUT_MINUTES", parse_session_timeout);
         let log_level = reader
@@ -402,6 +488,7 @@ impl Settings {
                     database_url: Secret::new(
                         explicit_database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
                     ),
+                    channels,
                     twilio,
                     webhook_path,
                     public_base_url,
@@ -500,6 +587,13 @@ impl Reader<'_> {
         }
     }
 
+    /// Records a variable missing in any environment.
+    fn require_always(&mut self, variable: &'static str, present: bool, why: &'static str) {
+        if !present && !self.has_error(variable) {
+            self.errors.push(ConfigError::Required { variable, why });
+        }
+    }
+
     fn has_error(&self, variable: &str) -> bool {
         self.errors
             .iter()
@@ -574,6 +668,40 @@ fn parse_session_timeout(value: &str) -> Result<u32, String> {
     }
 }
 
+/// A comma-separated list of `twilio` and `meta`.
+fn parse_channels(value: &str) -> Result<Channels, String> {
+    let mut channels = Channels {
+        twilio: false,
+        meta: false,
+    };
+    for name in value.split([',', ' ']).filter(|n| !n.is_empty()) {
+        match name.to_ascii_lowercase().as_str() {
+            "twilio" => channels.twilio = true,
+            "meta" => channels.meta = true,
+            _ => {
+                return Err(format!(
+                    "'{name}' is not a channel; use twilio, meta or both (twilio,meta)"
+                ))
+            }
+        }
+    }
+    if channels.twilio || channels.meta {
+        Ok(channels)
+    } else {
+        Err("names no channel; use twilio, meta or both (twilio,meta)".to_owned())
+    }
+}
+
+fn parse_retry_base(value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(ms) if (1..=60_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "'{value}' is not a number of milliseconds from 1 to 60000 \
+             (default {DEFAULT_META_RETRY_BASE_MS})"
+        )),
+    }
+}
+
 fn parse_phone_storage(value: &str) -> Result<PhoneStorage, String> {
     match value.to_ascii_lowercase().as_str() {
         "hashed" => Ok(PhoneStorage::Hashed),
@@ -594,17 +722,15 @@ fn parse_rate_limit(value: &str) -> Result<Option<NonZeroU32>, String> {
 }
 
 /// Only characters that are plain in a URL path and in axum's route syntax.
-fn parse_webhook_path(value: &str) -> Result<String, String> {
+fn parse_route_path(value: &str, default: &str) -> Result<String, String> {
     let plain = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '~'));
     if !value.starts_with('/') {
-        Err(format!(
-            "'{value}' must start with / (default {DEFAULT_WEBHOOK_PATH})"
-        ))
+        Err(format!("'{value}' must start with / (default {default})"))
     } else if !plain {
         Err(format!(
-            "'{value}' may contain only letters, digits and / - _ . ~ (default {DEFAULT_WEBHOOK_PATH})"
+            "'{value}' may contain only letters, digits and / - _ . ~ (default {default})"
         ))
     } else {
         Ok(value.to_owned())
@@ -961,6 +1087,133 @@ mod tests {
     }
 
     #[test]
+    fn channels_default_to_twilio_and_meta_once_its_number_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load(&[], dir.path()).unwrap();
+        assert_eq!(
+            loaded.channels,
+            Channels {
+                twilio: true,
+                meta: false
+            }
+        );
+        assert_eq!(loaded.meta.webhook_path, "/whatsapp/meta");
+        assert_eq!(loaded.meta.retry_base, Duration::from_secs(1));
+
+        let loaded = load(&[("META_PHONE_NUMBER_ID", "106540352242922")], dir.path()).unwrap();
+        assert_eq!(
+            loaded.channels,
+            Channels {
+                twilio: true,
+                meta: true
+            }
+        );
+
+        let loaded = load(
+            &[
+                ("CHANNELS", " Meta "),
+                ("META_PHONE_NUMBER_ID", "106540352242922"),
+                ("META_WEBHOOK_PATH", "/whatsapp/webhook"),
+                ("META_RETRY_BASE_MS", "20"),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.channels,
+            Channels {
+                twilio: false,
+                meta: true
+            }
+        );
+        assert_eq!(loaded.meta.retry_base, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn the_meta_channel_needs_its_number_and_a_free_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let errors = load(&[("CHANNELS", "twilio,meta")], dir.path()).unwrap_err();
+        assert_eq!(variables_in(&errors), ["META_PHONE_NUMBER_ID"]);
+        assert!(errors
+            .to_string()
+            .starts_with("META_PHONE_NUMBER_ID is required: "));
+
+        for path in ["/whatsapp/webhook", "/health"] {
+            let errors = load(
+                &[
+                    ("META_PHONE_NUMBER_ID", "106540352242922"),
+                    ("META_WEBHOOK_PATH", path),
+                ],
+                dir.path(),
+            )
+            .unwrap_err();
+            assert_eq!(variables_in(&errors), ["META_WEBHOOK_PATH"], "{path}");
+        }
+        for (value, hint) in [("sms", "not a channel"), (",", "names no channel")] {
+            let errors = load(&[("CHANNELS", value)], dir.path()).unwrap_err();
+            assert_eq!(variables_in(&errors), ["CHANNELS"]);
+            assert!(errors.to_string().contains(hint), "{errors}");
+        }
+    }
+
+    #[test]
+    fn production_requires_the_secrets_of_each_enabled_channel() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta_only = with(
+            production_vars(),
+            &[
+                ("CHANNELS", "meta"),
+                ("META_PHONE_NUMBER_ID", "106540352242922"),
+            ],
+        );
+        // Twilio is off: its token and the public address are not needed.
+        let vars: Vec<_> = meta_only
+            .iter()
+            .copied()
+            .filter(|(name, _)| !matches!(*name, "TWILIO_AUTH_TOKEN" | "PUBLIC_BASE_URL"))
+            .collect();
+        let errors = load(&vars, dir.path()).unwrap_err();
+        assert_eq!(
+            variables_in(&errors),
+            [
+                "META_APP_SECRET",
+                "META_WHATSAPP_TOKEN",
+                "META_VERIFY_TOKEN"
+            ]
+        );
+        assert!(errors
+            .0
+            .iter()
+            .all(|error| matches!(error, ConfigError::RequiredInProduction { .. })));
+
+        let complete = with(
+            vars,
+            &[
+                ("META_APP_SECRET", "app-secret-789"),
+                ("META_WHATSAPP_TOKEN", "EAAG-meta-token-123"),
+                ("META_VERIFY_TOKEN", "verify-me-456"),
+            ],
+        );
+        let loaded = load(&complete, dir.path()).unwrap();
+        assert!(!loaded.channels.twilio && loaded.channels.meta);
+
+        // Both channels: both sets of secrets.
+        let both = with(
+            production_vars(),
+            &[("META_PHONE_NUMBER_ID", "106540352242922")],
+        );
+        let errors = load(&both, dir.path()).unwrap_err();
+        assert_eq!(
+            variables_in(&errors),
+            [
+                "META_APP_SECRET",
+                "META_WHATSAPP_TOKEN",
+                "META_VERIFY_TOKEN"
+            ]
+        );
+    }
+
+    #[test]
     fn production_refuses_plain_http_and_short_admin_tokens() {
         let dir = tempfile::tempdir().unwrap();
         let vars = with(
@@ -1251,6 +1504,9 @@ mod tests {
             "META_APP_SECRET",
             "META_GRAPH_BASE_URL",
             "META_GRAPH_VERSION",
+            "META_WEBHOOK_PATH",
+            "META_RETRY_BASE_MS",
+            "CHANNELS",
         ] {
             assert!(
                 values.contains_key(variable),

@@ -1,23 +1,29 @@
-//! The HTTP surface: Twilio webhook, health, cleanup, metrics. Handlers are thin: parse,
-//! verify, hand the message to the [`Bot`], render.
+//! The HTTP surface: Twilio and Meta webhooks, health, cleanup, metrics. Handlers are
+//! thin: parse, verify, hand the message to the [`Bot`], render (Twilio) or acknowledge
+//! (Meta, whose replies leave through the outbox).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::channels::twilio;
+use crate::channels::{meta, twilio};
 use crate::config::Settings;
-use crate::service::{Bot, Message};
+use crate::service::{Bot, Message, ReplyVia};
+use crate::store::StoreError;
 use crate::telemetry::mask_phone;
 
 /// Webhook bodies are small forms; anything bigger is refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Meta may batch several messages of up to 4096 characters in one delivery, and would
+/// redeliver a refused one for a week: its route accepts more.
+pub const META_MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,9 +45,22 @@ impl AppState {
     }
 }
 
+/// The routes of the enabled channels (`CHANNELS`), and the service's own.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(&state.settings.webhook_path, post(twilio_webhook))
+    let settings = state.settings.clone();
+    let mut router = Router::new();
+    if settings.channels.twilio {
+        router = router.route(&settings.webhook_path, post(twilio_webhook));
+    }
+    if settings.channels.meta {
+        router = router.route(
+            &settings.meta.webhook_path,
+            get(meta_verification)
+                .post(meta_webhook)
+                .layer(DefaultBodyLimit::max(META_MAX_BODY_BYTES)),
+        );
+    }
+    router
         .route("/health", get(health))
         .route("/whatsapp/cleanup", post(cleanup))
         .route("/metrics", get(metrics))
@@ -126,25 +145,111 @@ async fn twilio_webhook(
         message_id: inbound.message_sid.as_deref(),
         text,
         media_count: inbound.num_media,
+        reply_via: ReplyVia::Inline,
     };
     match state.bot.handle(message, Utc::now()).await {
         Ok(replies) => {
             let texts: Vec<String> = replies.iter().map(|r| r.plain_text()).collect();
             twiml(StatusCode::OK, &texts)
         }
-        Err(e) if e.is_unavailable() => {
-            tracing::error!(error = %e, "database unavailable: asking Twilio to retry");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable, retry later",
-            )
-                .into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "message processing failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        Err(e) => processing_failed(&e, "twilio"),
+    }
+}
+
+/// 503 when the database is unavailable, so the provider delivers the message again;
+/// 500 otherwise.
+fn processing_failed(error: &StoreError, channel: &'static str) -> Response {
+    if error.is_unavailable() {
+        tracing::error!(channel, %error, "database unavailable: asking the provider to retry");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable, retry later",
+        )
+            .into_response()
+    } else {
+        tracing::error!(channel, %error, "message processing failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+    }
+}
+
+/// Meta's webhook verification: `GET ?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`.
+async fn meta_verification(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let param = |name: &str| params.get(name).map(String::as_str);
+    match meta::handshake_challenge(
+        state.settings.meta.verify_token.as_ref(),
+        param("hub.mode"),
+        param("hub.verify_token"),
+        param("hub.challenge"),
+    ) {
+        Some(challenge) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge.to_owned(),
+        )
+            .into_response(),
+        None => {
+            tracing::warn!("Meta webhook verification refused: wrong or missing verify token");
+            (StatusCode::FORBIDDEN, "verification refused").into_response()
         }
     }
+}
+
+/// Meta's notifications: every message is processed (session, code and the queued
+/// replies committed together) before the 200; the outbox worker sends the replies.
+async fn meta_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let _timer = state.bot.metrics.observe("meta");
+    if let Some(secret) = &state.settings.meta.app_secret {
+        let signature = headers
+            .get("x-hub-signature-256")
+            .and_then(|v| v.to_str().ok());
+        if !meta::verify_signature(secret.expose(), &body, signature) {
+            tracing::warn!(present = signature.is_some(), "Meta signature rejected");
+            return (StatusCode::FORBIDDEN, "invalid signature").into_response();
+        }
+    }
+    let messages = match meta::parse_webhook(&body) {
+        Ok(messages) => messages,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed Meta request");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    };
+    let our_number = state.settings.meta.phone_number_id.as_deref();
+    for inbound in &messages {
+        if inbound
+            .to_phone_number_id
+            .as_deref()
+            .is_some_and(|to| Some(to) != our_number)
+        {
+            // The app's webhook may serve several business numbers: answering from ours
+            // would confuse the person.
+            tracing::warn!("Meta message addressed to another business number: ignored");
+            continue;
+        }
+        if let Some(limiter) = &state.limiter {
+            if limiter.check_key(&inbound.phone).is_err() {
+                tracing::warn!(phone = %mask_phone(&inbound.phone), "rate limit reached");
+                state.bot.metrics.rate_limited.inc();
+                continue;
+            }
+        }
+        let message = Message {
+            channel: "meta",
+            phone: &inbound.phone,
+            message_id: Some(&inbound.message_id),
+            text: &inbound.text,
+            media_count: inbound.media_count,
+            reply_via: ReplyVia::Outbox(meta::render),
+        };
+        // On failure Meta redelivers the whole batch; the messages already processed
+        // are recognised by their wamid and not answered twice.
+        if let Err(e) = state.bot.handle(message, Utc::now()).await {
+            return processing_failed(&e, "meta");
+        }
+    }
+    StatusCode::OK.into_response()
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -204,6 +309,9 @@ async fn cleanup(State(state): State<AppState>, headers: HeaderMap) -> Response 
 async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(active) = state.bot.store.active_sessions(Utc::now()).await {
         state.bot.metrics.active_sessions.set(active);
+    }
+    if let Ok(pending) = state.bot.store.outbox_pending().await {
+        state.bot.metrics.outbox_pending.set(pending);
     }
     (
         [(

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod http;
 pub mod i18n;
 pub mod normalize;
+pub mod outbox;
 pub mod seal;
 pub mod service;
 pub mod simulate;

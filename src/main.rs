@@ -119,6 +119,8 @@ async fn serve() -> ExitCode {
     ciu::telemetry::init_logging(settings.log_level, settings.log_json);
     tracing::info!(
         environment = ?settings.environment,
+        twilio = settings.channels.twilio,
+        meta = settings.channels.meta,
         database = %settings.database_url_for_logs(),
         flow = %settings.flow_path.display(),
         "starting {} {}",

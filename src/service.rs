@@ -1,15 +1,17 @@
 //! One inbound message, start to finish, in one database transaction: deduplicate by
 //! message id, load the session, run the engine, register a completed code, save the
-//! session and the reply. A redelivery gets the first reply; a failure leaves nothing
+//! session and the reply (kept for redeliveries, or queued in the outbox). A redelivery
+//! gets the first reply or, through the outbox, nothing more; a failure leaves nothing
 //! half-written.
 
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Notify;
 
 use crate::ciu::{derivation_fingerprint, Salt};
 use crate::config::PhoneStorage;
 use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session};
 use crate::seal::Sealer;
-use crate::store::{Claim, NewRecord, Store, StoreError};
+use crate::store::{Claim, NewRecord, OutboundRow, Store, StoreError};
 use crate::telemetry::{mask_phone, Metrics};
 
 /// A message as a channel adapter hands it over.
@@ -22,6 +24,30 @@ pub struct Message<'a> {
     pub message_id: Option<&'a str>,
     pub text: &'a str,
     pub media_count: u32,
+    pub reply_via: ReplyVia,
+}
+
+/// How the channel delivers replies.
+#[derive(Debug, Clone, Copy)]
+pub enum ReplyVia {
+    /// In the webhook's HTTP response (Twilio's TwiML): the replies are returned, and
+    /// kept so that a redelivery gets them again.
+    Inline,
+    /// Through the provider's API: each reply is rendered into the channel's messages
+    /// and queued in the outbox, in the same transaction; the outbox worker sends them.
+    /// A redelivery queues nothing, the first processing already did.
+    Outbox(Renderer),
+}
+
+/// Turns one reply into the channel's message bodies. `list_button` is the label, in
+/// the person's language, of the button that opens a list of choices.
+pub type Renderer = fn(reply: &Reply, list_button: &str) -> Vec<serde_json::Value>;
+
+/// A queued message, opened for sending.
+pub struct Outbound {
+    /// The recipient in international form (`+243...`).
+    pub phone: String,
+    pub body: serde_json::Value,
 }
 
 pub struct Bot {
@@ -32,6 +58,8 @@ pub struct Bot {
     phone_storage: PhoneStorage,
     pub fingerprint: String,
     pub metrics: Metrics,
+    /// Signalled when messages were queued in the outbox, to wake the worker at once.
+    pub outbox_queued: Notify,
 }
 
 impl Bot {
@@ -46,6 +74,7 @@ impl Bot {
             phone_storage,
             fingerprint,
             metrics: Metrics::default(),
+            outbox_queued: Notify::new(),
         }
     }
 
@@ -67,11 +96,19 @@ impl Bot {
         let mut tx = self.store.begin(&phone).await?;
         if let Some(id) = message.message_id {
             if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
-                tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
                 self.metrics.duplicate(message.channel);
-                return Ok(reply
-                    .and_then(|r| self.open_replies(&r))
-                    .unwrap_or_default());
+                return Ok(match message.reply_via {
+                    ReplyVia::Inline => {
+                        tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
+                        reply
+                            .and_then(|r| self.open_replies(&r))
+                            .unwrap_or_default()
+                    }
+                    ReplyVia::Outbox(_) => {
+                        tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: already answered");
+                        Vec::new()
+                    }
+                });
             }
         }
         let engine = Engine::new(&self.flow, &self.salt);
@@ -137,12 +174,48 @@ impl Bot {
             now,
         )
         .await?;
-        if let Some(id) = message.message_id {
-            tx.record_reply(id, &self.sealer.seal(&encode_replies(&turn.replies)))
-                .await?;
+        let mut queued = false;
+        match message.reply_via {
+            ReplyVia::Inline => {
+                if let Some(id) = message.message_id {
+                    tx.record_reply(id, &self.sealer.seal(&encode_replies(&turn.replies)))
+                        .await?;
+                }
+            }
+            ReplyVia::Outbox(render) => {
+                let list_button =
+                    self.flow
+                        .catalogs
+                        .format(&turn.session.locale, "list-button", None);
+                let sealed_phone = self.sealer.seal(message.phone.as_bytes());
+                for reply in &turn.replies {
+                    for body in render(reply, &list_button) {
+                        let payload = serde_json::to_vec(&body).expect("JSON values serialize");
+                        tx.enqueue_outbound(
+                            message.channel,
+                            &sealed_phone,
+                            &self.sealer.seal(&payload),
+                            now,
+                        )
+                        .await?;
+                        queued = true;
+                    }
+                }
+            }
         }
         tx.commit().await?;
+        if queued {
+            self.outbox_queued.notify_one();
+        }
         Ok(turn.replies)
+    }
+
+    /// Opens a claimed outbox row; `None` when it cannot be read (sealed under another
+    /// salt, or damaged).
+    pub fn open_outbound(&self, row: &OutboundRow) -> Option<Outbound> {
+        let phone = String::from_utf8(self.sealer.open(&row.phone)?).ok()?;
+        let body = serde_json::from_slice(&self.sealer.open(&row.payload)?).ok()?;
+        Some(Outbound { phone, body })
     }
 
     fn open_session(&self, sealed: &[u8]) -> Option<Session> {

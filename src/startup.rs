@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+use crate::channels::meta::GraphClient;
 use crate::config::Settings;
 use crate::diagnostics::Diagnostic;
 use crate::flow;
 use crate::http::{router, AppState};
+use crate::outbox::{OutboxWorker, RetryPolicy};
 use crate::service::Bot;
 use crate::store::Store;
 
@@ -21,6 +23,8 @@ pub struct FlowErrors(pub Vec<Diagnostic>);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// Sends the Meta channel's replies; `None` when that channel is off.
+    outbox: Option<OutboxWorker>,
 }
 
 /// Loads and checks the flow, applying the configured session timeout.
@@ -62,8 +66,25 @@ impl Application {
         let listener = TcpListener::bind(settings.listen_address())
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
-        let state = AppState::new(Arc::new(bot), Arc::new(settings));
-        Ok(Application { listener, state })
+        let bot = Arc::new(bot);
+        let outbox = match settings.channels.meta {
+            true => GraphClient::new(&settings.meta)
+                .context("cannot prepare the Graph API client")?
+                .map(|graph| {
+                    OutboxWorker::new(
+                        bot.clone(),
+                        graph,
+                        RetryPolicy::new(settings.meta.retry_base),
+                    )
+                }),
+            false => None,
+        };
+        let state = AppState::new(bot, Arc::new(settings));
+        Ok(Application {
+            listener,
+            state,
+            outbox,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -86,6 +107,9 @@ impl Application {
                 }
             }
         });
+        if let Some(worker) = self.outbox {
+            tokio::spawn(worker.run());
+        }
         tracing::info!(address = %self.listener.local_addr()?, "listening");
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown_signal())

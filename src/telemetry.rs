@@ -49,6 +49,10 @@ pub struct Metrics {
     validation_failures: IntCounterVec,
     collisions: IntCounter,
     duplicates: IntCounterVec,
+    replies_sent: IntCounterVec,
+    send_retries: IntCounterVec,
+    send_failures: IntCounterVec,
+    pub outbox_pending: IntGauge,
     pub webhook_seconds: HistogramVec,
     pub active_sessions: IntGauge,
     pub rate_limited: IntCounter,
@@ -98,6 +102,14 @@ impl Default for Metrics {
         registry
             .register(Box::new(active_sessions.clone()))
             .expect("unique metric");
+        let outbox_pending = IntGauge::new(
+            "ciu_outbox_pending",
+            "Replies waiting in the outbox to be sent through a provider's API.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(outbox_pending.clone()))
+            .expect("unique metric");
         Metrics {
             messages: counter_vec(&registry, "ciu_messages_total", "Inbound messages processed, by channel.", &["channel"]),
             started: counter(&registry, "ciu_conversations_started_total", "Conversations started (first message, restart, after expiry)."),
@@ -108,6 +120,10 @@ impl Default for Metrics {
             collisions: counter(&registry, "ciu_code_collisions_total", "New people whose normal code was already held by someone else."),
             duplicates: counter_vec(&registry, "ciu_duplicate_deliveries_total", "Redelivered messages answered from the stored reply.", &["channel"]),
             rate_limited: counter(&registry, "ciu_rate_limited_total", "Messages refused because one phone sent too many."),
+            replies_sent: counter_vec(&registry, "ciu_replies_sent_total", "Replies delivered through a provider's API (outbox), by channel.", &["channel"]),
+            send_retries: counter_vec(&registry, "ciu_reply_send_retries_total", "Failed sends scheduled for another attempt (5xx, 429, timeout, connection), by channel.", &["channel"]),
+            send_failures: counter_vec(&registry, "ciu_reply_send_failures_total", "Replies never delivered, by channel and reason (rejected: refused by the provider; gave_up: still failing after a day; unreadable: sealed with another salt).", &["channel", "reason"]),
+            outbox_pending,
             webhook_seconds,
             active_sessions,
             registry,
@@ -153,6 +169,20 @@ impl Metrics {
 
     pub fn duplicate(&self, channel: &str) {
         self.duplicates.with_label_values(&[channel]).inc();
+    }
+
+    pub fn reply_sent(&self, channel: &str) {
+        self.replies_sent.with_label_values(&[channel]).inc();
+    }
+
+    pub fn send_retry(&self, channel: &str) {
+        self.send_retries.with_label_values(&[channel]).inc();
+    }
+
+    pub fn send_failed(&self, channel: &str, reason: &str) {
+        self.send_failures
+            .with_label_values(&[channel, reason])
+            .inc();
     }
 
     pub fn observe(&self, channel: &str) -> prometheus::HistogramTimer {

@@ -382,3 +382,52 @@ fn parser_messages_count_questions_from_one() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("question 3") && out.contains("label"), "{out}");
 }
+
+#[test]
+fn more_languages_than_the_whatsapp_menu_shows() {
+    let c = Copy::new();
+    let extra = ["kg", "lu", "ts", "rw", "rn", "ki", "ny"];
+    for code in extra {
+        let target = c.path(&format!("locales/{code}"));
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::copy(c.path("locales/en/ciu.ftl"), target.join("ciu.ftl")).unwrap();
+    }
+    c.edit(
+        FLOW,
+        "locales: [fr, ln, sw, en]",
+        &format!("locales: [fr, ln, sw, en, {}]", extra.join(", ")),
+    );
+    assert_error(&c, FLOW, c.line_of(FLOW, "locales: ["), "menu des langues");
+}
+
+#[test]
+fn menu_titles_too_long_for_whatsapp() {
+    let c = Copy::new();
+    c.edit(
+        "locales/ln/ciu.ftl",
+        "confirm-yes = Ee",
+        "confirm-yes = Ee, ezali malamu mpenza",
+    );
+    c.edit(
+        "locales/sw/ciu.ftl",
+        "language-name = Kiswahili",
+        "language-name = Kiswahili cha Kongo ya Mashariki",
+    );
+    c.edit(
+        "locales/en/ciu.ftl",
+        "list-button = Choose",
+        "list-button = Choose one of these options",
+    );
+    for (file, needle) in [
+        ("locales/ln/ciu.ftl", "confirm-yes ="),
+        ("locales/sw/ciu.ftl", "language-name ="),
+        ("locales/en/ciu.ftl", "list-button ="),
+    ] {
+        assert_error(
+            &c,
+            file,
+            c.line_of(file, needle),
+            "WhatsApp n'en montre que",
+        );
+    }
+}

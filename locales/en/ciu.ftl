@@ -60,6 +60,7 @@ confirm-yes = Yes
 confirm-no = No
 confirm-invalid = Reply 1 (Yes) or 2 (No).
 correct-which = Which answer do you want to correct?
+list-button = Choose
 
 ## Result
 result-new = Your CIU has been created:

@@ -60,6 +60,7 @@ confirm-yes = Oui
 confirm-no = Non
 confirm-invalid = Répondez 1 (Oui) ou 2 (Non).
 correct-which = Quelle réponse voulez-vous corriger ?
+list-button = Choisir
 
 ## Résultat
 result-new = Votre CIU a été généré :

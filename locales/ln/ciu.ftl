@@ -62,6 +62,7 @@ confirm-yes = Ee
 confirm-no = Te
 confirm-invalid = Yanola 1 (Ee) to 2 (Te).
 correct-which = Eyano nini olingi kobongisa?
+list-button = Pona
 
 ## Result
 result-new = CIU na yo esalemi:

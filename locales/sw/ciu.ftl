@@ -62,6 +62,7 @@ confirm-yes = Ndiyo
 confirm-no = Hapana
 confirm-invalid = Jibu 1 (Ndiyo) au 2 (Hapana).
 correct-which = Unataka kusahihisha jibu gani?
+list-button = Chagua
 
 ## Result
 result-new = CIU yako imetengenezwa:

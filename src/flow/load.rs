@@ -181,6 +181,7 @@ impl Checker {
         self.check_choices_against_commands(&def, &steps, &catalogs, &commands);
         let template = self.compile_template(&def);
         self.check_messages(&def, &steps, &catalogs);
+        self.check_menus(&def, &catalogs);
         if self.diagnostics.iter().any(Diagnostic::is_error) {
             return None;
         }
@@ -836,6 +837,52 @@ impl Checker {
                             format!("le libellé « {label} » ({lang}) est aussi une commande : l'écrire lancerait la commande au lieu de répondre. Changez le libellé."),
                         ));
                     }
+                }
+            }
+        }
+    }
+
+    /// The menus the engine builds itself fit WhatsApp: the language menu is a list (one
+    /// row per language), the confirmation two reply buttons, and the button opening a
+    /// list has a short label.
+    fn check_menus(&mut self, def: &FlowDef, catalogs: &Catalogs) {
+        if def.locales.len() > MAX_LIST_ROWS {
+            self.error(
+                "locales",
+                format!(
+                    "{} langues : le menu des langues de WhatsApp n'en montre que {MAX_LIST_ROWS}. Retirez des langues de la liste locales.",
+                    def.locales.len()
+                ),
+            );
+        }
+        let mut titles = vec![
+            ("language-name", MAX_ROW_TITLE, "ligne du menu des langues"),
+            (
+                "list-button",
+                MAX_BUTTON_TITLE,
+                "bouton qui ouvre une liste",
+            ),
+        ];
+        if def.confirm.enabled() {
+            titles.push(("confirm-yes", MAX_BUTTON_TITLE, "bouton"));
+            titles.push(("confirm-no", MAX_BUTTON_TITLE, "bouton"));
+        }
+        for lang in &def.locales {
+            let Some(catalog) = catalogs.get(lang) else {
+                continue;
+            };
+            for (id, limit, kind) in &titles {
+                let Some(info) = catalog.messages.get(*id) else {
+                    continue; // reported with the other missing messages
+                };
+                let title = catalogs.format(lang, id, None);
+                let length = title.chars().count();
+                if length > *limit {
+                    self.diagnostics.push(Diagnostic::error(
+                        &info.file,
+                        info.position,
+                        format!("le message « {id} » ({lang}) a {length} caractères ; WhatsApp n'en montre que {limit} sur un {kind}. Raccourcissez-le."),
+                    ));
                 }
             }
         }

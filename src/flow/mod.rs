@@ -62,6 +62,7 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("confirm-no", &[]),
     ("confirm-invalid", &[]),
     ("correct-which", &[]),
+    ("list-button", &[]),
     ("result-new", &["code"]),
     ("result-existing", &["code"]),
     ("result-unavailable", &[]),

@@ -6,7 +6,18 @@
 //! Everything stored about a conversation that could hold an answer arrives already
 //! sealed (see [`crate::seal`]); this module never sees plaintext answers.
 
+/// Runs the same sqlx expression against whichever pool is connected.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite { pool: $pool, .. } => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
 mod error;
+mod outbox;
 mod tx;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -21,6 +32,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use error::StoreError;
+pub use outbox::OutboundRow;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -59,16 +71,6 @@ impl fmt::Debug for Store {
             .field("backend", &self.backend_name())
             .finish_non_exhaustive()
     }
-}
-
-/// Runs the same sqlx expression against whichever pool is connected.
-macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
-            Backend::Sqlite { pool: $pool, .. } => $body,
-            Backend::Postgres($pool) => $body,
-        }
-    };
 }
 
 /// Figures over the registry (the guide's statistics queries).

@@ -266,6 +266,31 @@ impl StoreTx {
         Ok(Registration::Exhausted)
     }
 
+    /// Queues a message to this phone through `channel`, sent once the transaction has
+    /// committed (see [`Store::claim_outbound`](super::Store::claim_outbound)). `phone`
+    /// (the real number) and `payload` are sealed by the caller.
+    pub async fn enqueue_outbound(
+        &mut self,
+        channel: &str,
+        phone: &[u8],
+        payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        with_conn!(self, conn => sqlx::query(
+            "INSERT INTO outbox (channel, recipient, phone, payload, attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, 0, $5, $5)",
+        )
+        .bind(channel)
+        .bind(&self.phone)
+        .bind(phone)
+        .bind(payload)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop))?;
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.conn {
             TxConn::Sqlite(tx) => tx.commit().await?,

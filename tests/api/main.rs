@@ -8,5 +8,6 @@ mod helpers;
 mod bad_input;
 mod concurrency;
 mod guide;
+mod meta;
 mod privacy;
 mod signature;

@@ -16,7 +16,7 @@ const SECRETS: [&str; 6] = [
 const PHONE: &str = "+243812345678";
 
 /// Everything the database holds, as bytes: the SQLite files, or a pg_dump.
-fn database_bytes(url: &str) -> Vec<u8> {
+pub fn database_bytes(url: &str) -> Vec<u8> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let mut bytes = Vec::new();
         for suffix in ["", "-wal", "-shm"] {
@@ -40,7 +40,7 @@ fn database_bytes(url: &str) -> Vec<u8> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
