@@ -233,33 +233,51 @@ fn check(files: &FlowFiles) -> ExitCode {
 /// With the salt (and the database) at hand, says whether this flow would give the
 /// same codes as the ones already issued.
 fn compare_derivation(flow: &flow::Flow) {
-    let Some(salt) = std::env::var("UIC_SALT")
-        .ok()
-        .and_then(|s| Salt::new(&s).ok())
-    else {
-        println!("(UIC_SALT non défini : l'empreinte de la dérivation n'est pas comparée aux codes déjà émis.)");
-        return;
+    let salt = match std::env::var("UIC_SALT") {
+        Err(_) => {
+            println!("(UIC_SALT non défini : l'empreinte de la dérivation n'est pas comparée aux codes déjà émis.)");
+            return;
+        }
+        Ok(value) => match Salt::new(&value) {
+            Ok(salt) => salt,
+            Err(e) => {
+                eprintln!("UIC_SALT invalide, empreinte non calculée : {e}");
+                return;
+            }
+        },
     };
     let fingerprint = ciu::ciu::derivation_fingerprint(&salt, &flow.derivation);
     println!("Empreinte de la dérivation des codes : {fingerprint}");
     let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("(DATABASE_URL non défini : pas de comparaison avec les codes déjà émis.)");
         return;
     };
+    // Never create a database just to look into it.
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if !std::path::Path::new(path).exists() {
+            println!("(La base {path} n'existe pas encore : aucun code émis à comparer.)");
+            return;
+        }
+    }
     let previous = run_async_value(async {
-        let store = ciu::store::Store::connect(&url).await.ok()?;
-        store.latest_fingerprint(&flow.def.id).await.ok()?
+        let store = ciu::store::Store::connect(&url).await?;
+        store.latest_fingerprint(&flow.def.id).await
     });
-    match previous.flatten() {
-        Some(previous) if previous != fingerprint => {
+    match previous {
+        Some(Ok(Some(previous))) if previous != fingerprint => {
             eprintln!(
                 "{} (base : {previous}, ce flux : {fingerprint})",
                 startup::DERIVATION_CHANGED
             );
         }
-        Some(_) => {
+        Some(Ok(Some(_))) => {
             println!("Identique à celle du dernier code enregistré : les codes ne changent pas.")
         }
-        None => {}
+        Some(Ok(None)) => println!("(Aucun code encore émis dans la base.)"),
+        Some(Err(e)) => {
+            eprintln!("Base de données non consultée ({e}) : l'empreinte n'a pas été comparée.")
+        }
+        None => eprintln!("Base de données non consultée : l'empreinte n'a pas été comparée."),
     }
 }
 

@@ -372,6 +372,23 @@ fn confirm_true_is_accepted() {
     .unwrap();
     let (code, out) = c.check();
     assert_eq!(code, 0, "{out}");
+    // Typing the button's title confirms too.
+    std::fs::write(
+        c.path("chat.txt"),
+        "Bonjour\n1\n1985\nKinshasa\nJean\n15\nKabila\nOui\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ciu"))
+        .args(["simulate", "--script", "chat.txt"])
+        .current_dir(c.dir.path())
+        .env_remove("UIC_SALT")
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        transcript.contains("Votre CIU a été généré"),
+        "{transcript}"
+    );
 }
 
 #[test]

@@ -176,7 +176,7 @@ impl Checker {
         self.diagnostics.extend(catalog_diagnostics);
         self.check_locales(&def, &catalogs);
         let commands = self.compile_commands(&def);
-        let (yes, no) = self.compile_confirm(&def, &commands);
+        let (yes, no) = self.compile_confirm(&def, &commands, &catalogs);
         let steps = self.compile_steps(&def, &catalogs);
         self.check_choices_against_commands(&def, &steps, &catalogs, &commands);
         let template = self.compile_template(&def);
@@ -350,12 +350,18 @@ impl Checker {
         &mut self,
         def: &FlowDef,
         commands: &HashMap<String, HashMap<String, Command>>,
+        catalogs: &Catalogs,
     ) -> (HashSet<String>, HashSet<String>) {
-        // 1/2 and the buttons' ids always work, whatever words the flow lists.
+        // 1/2, the buttons' ids and the buttons' titles typed out always work, whatever
+        // words the flow lists.
         let mut yes = HashSet::from(["1".to_owned(), "YES".to_owned()]);
         let mut no = HashSet::from(["2".to_owned(), "NO".to_owned()]);
         if !def.confirm.enabled() {
             return (yes, no);
+        }
+        for lang in def.locales.iter().filter(|l| catalogs.get(l).is_some()) {
+            yes.insert(normalize_words(&catalogs.format(lang, "confirm-yes", None)));
+            no.insert(normalize_words(&catalogs.format(lang, "confirm-no", None)));
         }
         let (yes_words, no_words) = def.confirm.words();
         for (path, aliases, set) in [
@@ -907,11 +913,10 @@ impl Checker {
                         Validator::Choice { .. } => MAX_ROW_TITLE,
                         _ => 4,
                     };
-                    format!(
-                        "{} : {}\n",
-                        catalogs.format(lang, &s.def.label, None),
-                        "W".repeat(answer_len)
-                    )
+                    let mut line = fluent_bundle::FluentArgs::new();
+                    line.set("label", catalogs.format(lang, &s.def.label, None));
+                    line.set("answer", "W".repeat(answer_len));
+                    catalogs.format(lang, "summary-line", Some(&line)) + "\n"
                 })
                 .collect();
             let mut args = fluent_bundle::FluentArgs::new();
@@ -947,6 +952,8 @@ fn worst_case_length(catalogs: &Catalogs, lang: &str, id: &str, def: &FlowDef) -
         "W".repeat(def.ciu.template.len() + def.ciu.hash.length + 6),
     );
     args.set("summary", "");
+    args.set("label", "W".repeat(MAX_ROW_TITLE));
+    args.set("answer", "W".repeat(def.max_message_chars));
     catalogs.format(lang, id, Some(&args)).chars().count()
 }
 
