@@ -136,6 +136,9 @@ pub struct Settings {
     /// Messages accepted per phone per minute; `None` (set to 0) means no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
     pub meta: MetaSettings,
+    /// Send the code as a QR image too (needs `public_base_url`: the channel downloads
+    /// the image from there).
+    pub enable_qr_code: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -391,6 +394,8 @@ impl Settings {
             .parsed("RATE_LIMIT_PER_MINUTE", parse_rate_limit)
             .unwrap_or(NonZeroU32::new(DEFAULT_RATE_LIMIT_PER_MINUTE));
 
+        let enable_qr_code = reader.parsed("ENABLE_QR_CODE", parse_bool).unwrap_or(false);
+
         match (environment, salt) {
             (Some(environment), Some((salt, salt_source))) if reader.errors.is_empty() => {
                 Ok(Settings {
@@ -416,6 +421,7 @@ impl Settings {
                     phone_storage,
                     rate_limit_per_minute,
                     meta,
+                    enable_qr_code,
                 })
             }
             _ => Err(ConfigErrors(reader.errors)),

@@ -9,6 +9,8 @@ pub mod flow;
 pub mod http;
 pub mod i18n;
 pub mod normalize;
+pub mod qr;
+pub mod reports;
 pub mod seal;
 pub mod service;
 pub mod simulate;

@@ -24,6 +24,15 @@ pub struct Message<'a> {
     pub media_count: u32,
 }
 
+/// What one message led to.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub replies: Vec<Reply>,
+    /// The code given in these replies, when the conversation reached it. A redelivery
+    /// answered from the stored reply has none.
+    pub code: Option<String>,
+}
+
 pub struct Bot {
     pub flow: Flow,
     salt: Salt,
@@ -63,15 +72,30 @@ impl Bot {
         message: Message<'_>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Reply>, StoreError> {
+        self.handle_message(message, now)
+            .await
+            .map(|handled| handled.replies)
+    }
+
+    /// [`Bot::handle`], also telling which code the conversation reached (for a channel
+    /// that sends the code as a QR image too).
+    pub async fn handle_message(
+        &self,
+        message: Message<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Handled, StoreError> {
         let phone = self.stored_phone(message.phone);
         let mut tx = self.store.begin(&phone).await?;
         if let Some(id) = message.message_id {
             if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
                 tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
                 self.metrics.duplicate(message.channel);
-                return Ok(reply
-                    .and_then(|r| self.open_replies(&r))
-                    .unwrap_or_default());
+                return Ok(Handled {
+                    replies: reply
+                        .and_then(|r| self.open_replies(&r))
+                        .unwrap_or_default(),
+                    code: None,
+                });
             }
         }
         let session = match tx.load_session().await? {
@@ -95,6 +119,7 @@ impl Bot {
             },
             now,
         );
+        let mut code = None;
         if let Some(request) = turn.registration.take() {
             let record = NewRecord {
                 phone_number: phone.clone(),
@@ -123,6 +148,10 @@ impl Bot {
                 }
             };
             engine.deliver(&mut turn, &registration);
+            code = match registration {
+                Registration::New(code) | Registration::Existing(code) => Some(code),
+                Registration::Unavailable => None,
+            };
         }
         self.metrics
             .events(message.channel, &turn.events, was_active);
@@ -142,7 +171,10 @@ impl Bot {
                 .await?;
         }
         tx.commit().await?;
-        Ok(turn.replies)
+        Ok(Handled {
+            replies: turn.replies,
+            code,
+        })
     }
 
     fn open_session(&self, sealed: &[u8]) -> Option<Session> {

@@ -59,6 +59,7 @@ impl Application {
         let store = connect_store(&settings).await?;
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
         warn_if_derivation_changed(&bot).await?;
+        warn_if_qr_images_unreachable(&settings);
         let listener = TcpListener::bind(settings.listen_address())
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
@@ -110,6 +111,16 @@ async fn warn_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
         .record_fingerprint(flow_id, &bot.fingerprint, chrono::Utc::now())
         .await?;
     Ok(())
+}
+
+/// QR images are links the channel downloads: without a public address there is none.
+fn warn_if_qr_images_unreachable(settings: &Settings) {
+    if settings.enable_qr_code && settings.public_base_url.is_none() {
+        tracing::warn!(
+            "ENABLE_QR_CODE=true but PUBLIC_BASE_URL is not set: codes are sent as text only. \
+             Set PUBLIC_BASE_URL (e.g. https://votre-domaine.cd) to send them as QR images too."
+        );
+    }
 }
 
 async fn shutdown_signal() {

@@ -71,6 +71,9 @@ macro_rules! with_pool {
     };
 }
 
+mod reports;
+pub use reports::ExportRecord;
+
 /// Figures over the registry (the guide's statistics queries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -153,7 +156,8 @@ impl Store {
     }
 
     /// Removes sessions that expired before `now` and returns how many. Also forgets
-    /// message ids older than 8 days and erases stored replies older than 1 day.
+    /// message ids older than 8 days, erases stored replies older than 1 day and QR
+    /// images past their expiry.
     pub async fn cleanup_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
@@ -183,6 +187,11 @@ impl Store {
         .await
         .map(drop))?;
         let sessions = erased + finished;
+        with_pool!(self, pool => sqlx::query(reports::DELETE_EXPIRED_QR_CODES)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop))?;
         with_pool!(self, pool => sqlx::query(
             "DELETE FROM processed_messages WHERE processed_at < $1",
         )

@@ -8,5 +8,7 @@ mod helpers;
 mod bad_input;
 mod concurrency;
 mod guide;
+mod observability;
 mod privacy;
+mod qr;
 mod signature;

@@ -1,0 +1,75 @@
+# Fonctions partagées par ciu-backup.sh et ciu-restore.sh (à charger avec `source`).
+# Elles lisent DATABASE_URL comme le service, et ne montrent jamais le mot de passe.
+
+# Valeur de DATABASE_URL dans un fichier .env (dernière ligne NOM=valeur ; guillemets
+# simples ou doubles retirés). Le fichier n'est pas exécuté.
+database_url_from_env_file() {
+    local file=$1 line value
+    line=$(grep -E '^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=' "$file" | tail -n 1) || true
+    value=${line#*=}
+    value=${value#"${value%%[![:space:]]*}"}
+    value=${value%"${value##*[![:space:]]}"}
+    case $value in
+        \"*\") value=${value:1:${#value}-2} ;;
+        \'*\') value=${value:1:${#value}-2} ;;
+    esac
+    printf '%s' "$value"
+}
+
+# Décode les %XX d'une partie d'URL (mot de passe, chemin) ; rien d'autre n'est
+# interprété (une barre oblique inverse reste telle quelle).
+percent_decode() {
+    local encoded=${1//\\/\\\\}
+    printf '%b' "${encoded//%/\\x}"
+}
+
+# Pour une URL PostgreSQL : exporte PGPASSWORD (décodé) et met dans PG_URL_NO_PASSWORD
+# la même URL sans mot de passe, que l'on peut passer à psql/pg_dump sans qu'il
+# apparaisse dans la liste des processus ou les messages.
+split_postgres_password() {
+    local url=$1 scheme rest authority path userinfo hostport user
+    scheme=${url%%://*}
+    rest=${url#*://}
+    authority=${rest%%/*}
+    path=${rest:${#authority}}
+    if [[ $authority == *@* ]]; then
+        userinfo=${authority%@*}
+        hostport=${authority##*@}
+        user=${userinfo%%:*}
+        if [[ $userinfo == *:* ]]; then
+            PGPASSWORD=$(percent_decode "${userinfo#*:}")
+            export PGPASSWORD
+        fi
+        PG_URL_NO_PASSWORD="$scheme://$user@$hostport$path"
+    else
+        PG_URL_NO_PASSWORD=$url
+    fi
+}
+
+# Description sans secret d'une URL PostgreSQL : « base X sur hôte Y ».
+describe_postgres_url() {
+    local rest=${1#*://} authority path
+    authority=${rest%%/*}
+    path=${rest:${#authority}}
+    path=${path#/}
+    printf 'base %s sur %s' "${path%%\?*}" "${authority##*@}"
+}
+
+# Chemin du fichier d'une URL SQLite (sqlite://chemin, sqlite:///absolu, sqlite:chemin),
+# relatif à $2 quand il n'est pas absolu.
+sqlite_path() {
+    local url=$1 base=$2 path
+    path=${url#sqlite:}
+    path=${path#//}
+    path=${path%%\?*}
+    path=$(percent_decode "$path")
+    if [[ $path != /* ]]; then
+        path="$base/$path"
+    fi
+    printf '%s' "$path"
+}
+
+fail() {
+    echo "ERREUR : $*" >&2
+    exit 1
+}
