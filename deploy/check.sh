@@ -284,6 +284,10 @@ EOF
     welcome=$(say "$webhook" +243990000009 "Test")
     [[ $welcome == *"<Response><Message>"*"Code Identificateur Unique"* ]] || die "signed webhook: $welcome"
     ok "signed Twilio webhook through nginx: welcome TwiML (PUBLIC_BASE_URL matches)"
+    welcome=$(deploy/webhook-test.sh "$sqlite_dir/.env" "Bonjour" +243990000010) ||
+        die "deploy/webhook-test.sh: $welcome"
+    [[ $welcome == *"Code Identificateur Unique"* ]] || die "deploy/webhook-test.sh: $welcome"
+    ok "deploy/webhook-test.sh (the guide's test 2, signed from .env): welcome TwiML"
 
     for _ in 1 2 3; do
         code=$(status -X POST --data-urlencode "From=whatsapp:+24399999999" --data-urlencode "Body=Test" "$webhook")

@@ -12,13 +12,13 @@
 # affiché (il passe à pg_dump par PGPASSWORD, pas sur la ligne de commande).
 set -euo pipefail
 umask 077
-# shellcheck source=database-url.sh
-source "$(dirname "$(readlink -f "$0")")/database-url.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 env_file=${1:-}
 if [ -n "$env_file" ]; then
     [ -r "$env_file" ] || fail "fichier de configuration illisible : $env_file"
-    database_url=$(database_url_from_env_file "$env_file")
+    database_url=$(env_file_value "$env_file" DATABASE_URL)
     # Un chemin SQLite relatif l'est au dossier du service, celui du .env.
     relative_to=$(cd "$(dirname "$env_file")" && pwd)
     [ -n "$database_url" ] || fail "DATABASE_URL n'est pas défini dans $env_file"

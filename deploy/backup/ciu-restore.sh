@@ -11,8 +11,8 @@
 # Code de sortie non nul à la moindre erreur ; le mot de passe n'est jamais affiché.
 set -euo pipefail
 umask 077
-# shellcheck source=database-url.sh
-source "$(dirname "$(readlink -f "$0")")/database-url.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 [ $# -eq 2 ] || fail "usage : $0 SAUVEGARDE.sql.gz URL_POSTGRESQL | SAUVEGARDE.sqlite.gz FICHIER_SQLITE"
 backup=$1

@@ -1,11 +1,11 @@
-# Fonctions partagées par ciu-backup.sh et ciu-restore.sh (à charger avec `source`).
-# Elles lisent DATABASE_URL comme le service, et ne montrent jamais le mot de passe.
+# Fonctions partagées par les scripts de deploy/ (à charger avec `source`). Elles lisent
+# le fichier .env sans l'exécuter, et ne montrent jamais un mot de passe.
 
-# Valeur de DATABASE_URL dans un fichier .env (dernière ligne NOM=valeur ; guillemets
-# simples ou doubles retirés). Le fichier n'est pas exécuté.
-database_url_from_env_file() {
-    local file=$1 line value
-    line=$(grep -E '^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=' "$file" | tail -n 1) || true
+# Valeur de la variable $2 dans le fichier .env $1 (dernière ligne NOM=valeur ;
+# guillemets simples ou doubles retirés) ; vide si elle n'y est pas.
+env_file_value() {
+    local file=$1 name=$2 line value
+    line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?$name[[:space:]]*=" "$file" | tail -n 1) || true
     value=${line#*=}
     value=${value#"${value%%[![:space:]]*}"}
     value=${value%"${value##*[![:space:]]}"}
