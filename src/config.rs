@@ -325,7 +325,7 @@ impl Settings {
                 "DATABASE_URL",
                 explicit_database_url.is_some(),
                 "set it explicitly, e.g. postgresql://whatsapp_bot:PASSWORD@localhost/whatsapp_uic_db \
-                 or sqlite:///var/lib/ciu/ciu.db, so the data never lands by accident in a \
+                 or sqlite:///var/lib/ciu-whatsapp/ciu.db, so the data never lands by accident in a \
                  file next to the program",
             );
             reader.require(
