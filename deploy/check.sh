@@ -66,6 +66,7 @@ step "tools"
 declare -A package_of=(
     [nginx]=nginx [openssl]=openssl [curl]=curl [sqlite3]=sqlite3 [gzip]=gzip
     [fail2ban-regex]=fail2ban [logrotate]=logrotate [systemd-analyze]=systemd
+    [shellcheck]=shellcheck
     [pg_dump]=postgresql-client [psql]=postgresql-client
 )
 missing=()
@@ -190,6 +191,15 @@ fill() { # webhook url
 }
 
 curl_tls=()
+
+# ---------------------------------------------------------------------------------
+step "shell scripts"
+if have shellcheck; then
+    shellcheck -x deploy/*.sh deploy/backup/*.sh || die "shellcheck found problems in deploy/"
+    ok "shellcheck: deploy/*.sh deploy/backup/*.sh"
+else
+    skip "shellcheck is not installed"
+fi
 
 # ---------------------------------------------------------------------------------
 step "systemd unit"
@@ -324,6 +334,17 @@ EOF
         # 3 unsigned webhooks, 1 oversized body, 1 GET on the webhook, 1 forbidden cleanup.
         [ "$matched" = 6 ] || die "fail2ban filter matched ${matched:-nothing}, expected 6: $result"
         ok "fail2ban filter: the 6 refusals on /whatsapp/, nothing else"
+        # The jail as installed beside the distribution's configuration (its log moved
+        # here; this machine's other jails off, their logs are not here).
+        cp -r /etc/fail2ban "$work/fail2ban"
+        cp deploy/fail2ban/filter.d/ciu-whatsapp.conf "$work/fail2ban/filter.d/"
+        sed "s#/var/log/nginx/ciu-whatsapp/#$n/logs/#" deploy/fail2ban/jail.d/ciu-whatsapp.local \
+            >"$work/fail2ban/jail.d/ciu-whatsapp.local"
+        printf '[sshd]\nenabled = false\n' >"$work/fail2ban/jail.d/zz-check-only-ciu.local"
+        remarks=$(fail2ban-client -c "$work/fail2ban" -t 2>&1) || die "fail2ban rejects the jail: $remarks"
+        grep -q "'add', 'ciu-whatsapp'" <<<"$(fail2ban-client -c "$work/fail2ban" -d 2>/dev/null)" ||
+            die "fail2ban does not load the ciu-whatsapp jail"
+        ok "fail2ban jail loads (fail2ban-client -t)"
     else
         skip "fail2ban-regex is not installed: filter not checked"
     fi
@@ -401,9 +422,11 @@ if have sqlite3; then
         die "ciu-backup.sh (SQLite): $(cat "$work/backup.out")"
     [ ! -e "$backups/backup-20000101-000000.sqlite.gz" ] || die "a 40-day-old backup was kept"
     [ -e "$backups/backup-20000102-000000.sqlite.gz" ] || die "a 10-day-old backup was deleted"
-    backup=$(ls "$backups"/backup-2*.sqlite.gz | grep -v 2000010)
+    backup=$(find "$backups" -name 'backup-*.sqlite.gz' -newer "$backups/backup-20000102-000000.sqlite.gz")
     [[ $(basename "$backup") =~ ^backup-[0-9]{8}-[0-9]{6}\.sqlite\.gz$ ]] || die "unexpected name $backup"
-    [ "$(stat -c %a "$backups")" = 700 ] && [ "$(stat -c %a "$backup")" = 600 ] || die "backups readable by others"
+    if [ "$(stat -c %a "$backups")" != 700 ] || [ "$(stat -c %a "$backup")" != 600 ]; then
+        die "backups readable by others"
+    fi
     deploy/backup/ciu-restore.sh "$backup" "$work/restored.db" >/dev/null || die "ciu-restore.sh (SQLite)"
     after=$(sqlite_counts "$work/restored.db")
     [ "$before" = "$after" ] || die "row counts differ after restore: before [$before] after [$after]"

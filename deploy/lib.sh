@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Fonctions partagées par les scripts de deploy/ (à charger avec `source`). Elles lisent
 # le fichier .env sans l'exécuter, et ne montrent jamais un mot de passe.
 
@@ -5,7 +6,7 @@
 # guillemets simples ou doubles retirés) ; vide si elle n'y est pas.
 env_file_value() {
     local file=$1 name=$2 line value
-    line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?$name[[:space:]]*=" "$file" | tail -n 1) || true
+    line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?${name}[[:space:]]*=" "$file" | tail -n 1) || true
     value=${line#*=}
     value=${value#"${value%%[![:space:]]*}"}
     value=${value%"${value##*[![:space:]]}"}
@@ -26,6 +27,7 @@ percent_decode() {
 # Pour une URL PostgreSQL : exporte PGPASSWORD (décodé) et met dans PG_URL_NO_PASSWORD
 # la même URL sans mot de passe, que l'on peut passer à psql/pg_dump sans qu'il
 # apparaisse dans la liste des processus ou les messages.
+# shellcheck disable=SC2034 # PG_URL_NO_PASSWORD is read by the calling script.
 split_postgres_password() {
     local url=$1 scheme rest authority path userinfo hostport user
     scheme=${url%%://*}

@@ -14,7 +14,7 @@
 # console Twilio. Affiche la réponse TwiML (XML) ; code de sortie non nul si le service
 # refuse (403 : signature, donc PUBLIC_BASE_URL ou TWILIO_AUTH_TOKEN).
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 [ $# -ge 1 ] || fail "usage : $0 FICHIER_ENV [MESSAGE] [NUMÉRO] [URL]"

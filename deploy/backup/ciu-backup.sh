@@ -12,7 +12,7 @@
 # affiché (il passe à pg_dump par PGPASSWORD, pas sur la ligne de commande).
 set -euo pipefail
 umask 077
-# shellcheck source=../lib.sh
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 env_file=${1:-}

@@ -11,7 +11,7 @@
 # Code de sortie non nul à la moindre erreur ; le mot de passe n'est jamais affiché.
 set -euo pipefail
 umask 077
-# shellcheck source=../lib.sh
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 [ $# -eq 2 ] || fail "usage : $0 SAUVEGARDE.sql.gz URL_POSTGRESQL | SAUVEGARDE.sqlite.gz FICHIER_SQLITE"
