@@ -247,6 +247,7 @@ async fn stats(json: bool) -> ExitCode {
 }
 
 async fn export(format: ExportFormat, output: Option<PathBuf>) -> ExitCode {
+    // `--format` names the format so others can be added; CSV is the one there is.
     let ExportFormat::Csv = format;
     let Some(settings) = settings() else {
         return ExitCode::FAILURE;
