@@ -157,6 +157,9 @@ pub struct Settings {
     /// Messages accepted per phone per minute; `None` (set to 0) means no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
     pub meta: MetaSettings,
+    /// Send the code as a QR image too (needs `public_base_url`: the channel downloads
+    /// the image from there).
+    pub enable_qr_code: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -402,7 +405,7 @@ impl Settings {
                 "DATABASE_URL",
                 explicit_database_url.is_some(),
                 "set it explicitly, e.g. postgresql://whatsapp_bot:PASSWORD@localhost/whatsapp_uic_db \
-                 or sqlite:///var/lib/ciu/ciu.db, so the data never lands by accident in a \
+                 or sqlite:///var/lib/ciu-whatsapp/ciu.db, so the data never lands by accident in a \
                  file next to the program",
             );
             if channels.twilio {
@@ -477,6 +480,8 @@ impl Settings {
             .parsed("RATE_LIMIT_PER_MINUTE", parse_rate_limit)
             .unwrap_or(NonZeroU32::new(DEFAULT_RATE_LIMIT_PER_MINUTE));
 
+        let enable_qr_code = reader.parsed("ENABLE_QR_CODE", parse_bool).unwrap_or(false);
+
         match (environment, salt) {
             (Some(environment), Some((salt, salt_source))) if reader.errors.is_empty() => {
                 Ok(Settings {
@@ -503,6 +508,7 @@ impl Settings {
                     phone_storage,
                     rate_limit_per_minute,
                     meta,
+                    enable_qr_code,
                 })
             }
             _ => Err(ConfigErrors(reader.errors)),

@@ -3,8 +3,9 @@
 //! (Meta, whose replies leave through the outbox).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use crate::channels::{meta, twilio};
 use crate::config::Settings;
+use crate::qr::QrPublisher;
 use crate::service::{Bot, Message, ReplyVia};
 use crate::store::StoreError;
 use crate::telemetry::mask_phone;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub bot: Arc<Bot>,
     pub settings: Arc<Settings>,
     pub limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Set when codes are also sent as QR images (`ENABLE_QR_CODE`).
+    pub qr: Option<Arc<QrPublisher>>,
 }
 
 impl AppState {
@@ -37,10 +41,12 @@ impl AppState {
         let limiter = settings
             .rate_limit_per_minute
             .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
+        let qr = QrPublisher::from_settings(&settings, &bot.store).map(Arc::new);
         AppState {
             bot,
             settings,
             limiter,
+            qr,
         }
     }
 }
@@ -64,17 +70,45 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/whatsapp/cleanup", post(cleanup))
         .route("/metrics", get(metrics))
+        .route("/qr/{token}", get(qr_image))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                tracing::info_span!("request", id = %request_id(), method = %request.method(), path = %request.uri().path())
+                let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
             }),
         )
+        .layer(middleware::from_fn(assign_request_id))
         .with_state(state)
 }
 
-fn request_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
+const REQUEST_ID: &str = "x-request-id";
+
+/// Gives each request an id, named in its log span and returned as `X-Request-Id`, so
+/// a complaint or an nginx log line leads to the service's log lines. nginx's own id
+/// (`proxy_set_header X-Request-Id $request_id`) is kept when it looks like one.
+async fn assign_request_id(mut request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(REQUEST_ID)
+        .filter(|value| is_plausible_request_id(value.as_bytes()))
+        .cloned();
+    let id = given.unwrap_or_else(|| {
+        HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
+            .expect("hex is a valid header value")
+    });
+    request.headers_mut().insert(REQUEST_ID, id.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+/// Short and plain, so a forged header cannot forge log lines.
+fn is_plausible_request_id(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
 fn twiml(status: StatusCode, messages: &[String]) -> Response {
@@ -147,10 +181,19 @@ async fn twilio_webhook(
         media_count: inbound.num_media,
         reply_via: ReplyVia::Inline,
     };
-    match state.bot.handle(message, Utc::now()).await {
-        Ok(replies) => {
-            let texts: Vec<String> = replies.iter().map(|r| r.plain_text()).collect();
-            twiml(StatusCode::OK, &texts)
+    match state.bot.handle_message(message, Utc::now()).await {
+        Ok(handled) => {
+            let texts: Vec<String> = handled.replies.iter().map(|r| r.plain_text()).collect();
+            let media_url = match (&state.qr, &handled.code) {
+                (Some(qr), Some(code)) => publish_qr(qr, code).await,
+                _ => None,
+            };
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                twilio::render_twiml_with_media(&texts, media_url.as_deref()),
+            )
+                .into_response()
         }
         Err(e) => processing_failed(&e, "twilio"),
     }
@@ -321,4 +364,39 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.bot.metrics.render(),
     )
         .into_response()
+}
+
+/// The image URL of `code`, or `None` (logged) when it cannot be kept: the code itself
+/// is in the text, so the reply goes out anyway.
+async fn publish_qr(qr: &QrPublisher, code: &str) -> Option<String> {
+    match qr.publish(code, Utc::now()).await {
+        Ok(url) => Some(url),
+        Err(e) => {
+            tracing::warn!(error = %e, "QR image not published: the code is sent as text only");
+            None
+        }
+    }
+}
+
+/// `GET /qr/{token}`: the PNG of a published code, 404 once expired (or when QR images
+/// are off). Not cached anywhere: the image is a person's code.
+async fn qr_image(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Some(qr) = &state.qr else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match qr.image(&token, Utc::now()).await {
+        Ok(Some(png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "QR image unavailable");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }

@@ -10,6 +10,8 @@ pub mod http;
 pub mod i18n;
 pub mod normalize;
 pub mod outbox;
+pub mod qr;
+pub mod reports;
 pub mod seal;
 pub mod service;
 pub mod simulate;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use ciu::ciu::Salt;
 use ciu::config::{SaltSource, Settings};
 use ciu::flow;
+use ciu::reports;
 use ciu::simulate::{Simulator, DEVELOPMENT_SALT};
 use ciu::startup::{self, Application, FlowErrors};
 
@@ -56,6 +57,26 @@ enum Commands {
     },
     /// Print a new strong salt for UIC_SALT.
     Salt,
+    /// Print the statistics: codes in total, per day over the last 30 days, unique users.
+    Stats {
+        /// Print JSON (total_uics, unique_users, per_day) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the codes (no phone number, no personal data).
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file (readable by its owner only) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum ExportFormat {
+    /// uic_code, created_at, last_requested_at, request_count, flow_id, flow_version
+    Csv,
 }
 
 fn main() -> ExitCode {
@@ -73,6 +94,8 @@ fn main() -> ExitCode {
             print_salt();
             ExitCode::SUCCESS
         }
+        Commands::Stats { json } => run_async(stats(json)),
+        Commands::Export { format, output } => run_async(export(format, output)),
     }
 }
 
@@ -196,6 +219,90 @@ async fn cleanup() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn stats(json: bool) -> ExitCode {
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    let store = match startup::connect_store(&settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store.stats(chrono::Utc::now()).await {
+        Ok(stats) if json => {
+            println!("{}", reports::stats_json(&stats));
+            ExitCode::SUCCESS
+        }
+        Ok(stats) => {
+            print!("{}", reports::stats_text(&stats, store.backend_name()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn export(format: ExportFormat, output: Option<PathBuf>) -> ExitCode {
+    // `--format` names the format so others can be added; CSV is the one there is.
+    let ExportFormat::Csv = format;
+    let Some(settings) = settings() else {
+        return ExitCode::FAILURE;
+    };
+    let store = match startup::connect_store(&settings).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match &output {
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            reports::write_csv(&store, &mut out).await
+        }
+        Some(path) => match create_private_file(path) {
+            Ok(file) => {
+                let written = reports::write_csv(&store, &mut std::io::BufWriter::new(file)).await;
+                if written.is_err() {
+                    // A half-written export must not pass for a complete one.
+                    let _ = std::fs::remove_file(path);
+                }
+                written
+            }
+            Err(e) => {
+                eprintln!("impossible de créer {} : {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match outcome {
+        Ok(count) => {
+            if let Some(path) = &output {
+                eprintln!("{count} CIU exportés dans {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Échec de l'export : {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A new file only its owner can read: an export is a list of the programme's clients'
+/// codes.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn check(files: &FlowFiles) -> ExitCode {

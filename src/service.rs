@@ -50,6 +50,15 @@ pub struct Outbound {
     pub body: serde_json::Value,
 }
 
+/// What one message led to.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub replies: Vec<Reply>,
+    /// The code given in these replies, when the conversation reached it. A redelivery
+    /// answered from the stored reply has none.
+    pub code: Option<String>,
+}
+
 pub struct Bot {
     pub flow: Flow,
     salt: Salt,
@@ -92,22 +101,37 @@ impl Bot {
         message: Message<'_>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Reply>, StoreError> {
+        self.handle_message(message, now)
+            .await
+            .map(|handled| handled.replies)
+    }
+
+    /// [`Bot::handle`], also telling which code the conversation reached (for a channel
+    /// that sends the code as a QR image too).
+    pub async fn handle_message(
+        &self,
+        message: Message<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Handled, StoreError> {
         let phone = self.stored_phone(message.phone);
         let mut tx = self.store.begin(&phone).await?;
         if let Some(id) = message.message_id {
             if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
                 self.metrics.duplicate(message.channel);
-                return Ok(match message.reply_via {
-                    ReplyVia::Inline => {
-                        tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
-                        reply
-                            .and_then(|r| self.open_replies(&r))
-                            .unwrap_or_default()
-                    }
-                    ReplyVia::Outbox(_) => {
-                        tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: already answered");
-                        Vec::new()
-                    }
+                return Ok(Handled {
+                    replies: match message.reply_via {
+                        ReplyVia::Inline => {
+                            tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
+                            reply
+                                .and_then(|r| self.open_replies(&r))
+                                .unwrap_or_default()
+                        }
+                        ReplyVia::Outbox(_) => {
+                            tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: already answered");
+                            Vec::new()
+                        }
+                    },
+                    code: None,
                 });
             }
         }
@@ -132,6 +156,7 @@ impl Bot {
             },
             now,
         );
+        let mut code = None;
         if let Some(request) = turn.registration.take() {
             let record = NewRecord {
                 phone_number: phone.clone(),
@@ -160,6 +185,10 @@ impl Bot {
                 }
             };
             engine.deliver(&mut turn, &registration);
+            code = match registration {
+                Registration::New(code) | Registration::Existing(code) => Some(code),
+                Registration::Unavailable => None,
+            };
         }
         self.metrics
             .events(message.channel, &turn.events, was_active);
@@ -207,7 +236,10 @@ impl Bot {
         if queued {
             self.outbox_queued.notify_one();
         }
-        Ok(turn.replies)
+        Ok(Handled {
+            replies: turn.replies,
+            code,
+        })
     }
 
     /// Opens a claimed outbox row; `None` when it cannot be read (sealed under another

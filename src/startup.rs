@@ -63,6 +63,7 @@ impl Application {
         let store = connect_store(&settings).await?;
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
         warn_if_derivation_changed(&bot).await?;
+        warn_if_qr_images_unreachable(&settings);
         let listener = TcpListener::bind(settings.listen_address())
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
@@ -91,9 +92,20 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// Serves until SIGTERM or Ctrl-C.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes; then the background workers (cleanup, outbox)
+    /// stop too, so a stopped instance no longer claims queued work.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let mut workers = tokio::task::JoinSet::new();
         let state = self.state.clone();
-        tokio::spawn(async move {
+        workers.spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
@@ -108,12 +120,14 @@ impl Application {
             }
         });
         if let Some(worker) = self.outbox {
-            tokio::spawn(worker.run());
+            workers.spawn(worker.run());
         }
         tracing::info!(address = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let served = axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        workers.shutdown().await;
+        served?;
         Ok(())
     }
 }
@@ -131,6 +145,15 @@ async fn warn_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
 
 /// Shown by `serve` and `check` when the codes would change.
 pub const DERIVATION_CHANGED: &str = "ATTENTION : la façon de calculer les codes (sel, questions, validation, extraction, modèle ou hachage) a changé depuis le dernier code enregistré : une même personne recevra désormais un AUTRE code. Si ce n'est pas voulu, remettez l'ancien flows/ciu.yaml et l'ancien UIC_SALT. / WARNING: the code derivation changed since the last stored code; the same person will now get a DIFFERENT code.";
+/// QR images are links the channel downloads: without a public address there is none.
+fn warn_if_qr_images_unreachable(settings: &Settings) {
+    if settings.enable_qr_code && settings.public_base_url.is_none() {
+        tracing::warn!(
+            "ENABLE_QR_CODE=true but PUBLIC_BASE_URL is not set: codes are sent as text only. \
+             Set PUBLIC_BASE_URL (e.g. https://votre-domaine.cd) to send them as QR images too."
+        );
+    }
+}
 
 async fn shutdown_signal() {
     let ctrl_c = async {

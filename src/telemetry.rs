@@ -5,6 +5,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 use crate::flow::Event;
@@ -27,9 +28,11 @@ pub fn init_logging(level: tracing::Level, json: bool) {
         "{},sqlx=warn,tower_http=warn,hyper=warn",
         level.as_str().to_lowercase()
     ));
+    // Colours only for a person at a terminal, not in journald or a file.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {

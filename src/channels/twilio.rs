@@ -169,16 +169,31 @@ pub fn verify_signature(
 /// The TwiML reply: one `<Message>` per text, a text longer than Twilio's limit split
 /// into several. No text (or only blank ones) gives `<Response/>`, which sends nothing.
 pub fn render_twiml(messages: &[String]) -> String {
-    let mut document = format!("{XML_DECLARATION}<Response>");
-    let mut written = 0usize;
-    let mut left_out = 0usize;
-    let pieces = messages
+    render_twiml_with_media(messages, None)
+}
+
+/// [`render_twiml`], with the image at `media_url` attached to the last message:
+/// `<Message><Body>text</Body><Media>url</Media></Message>` (on WhatsApp the text
+/// becomes the image's caption). Twilio downloads the image from that public URL.
+pub fn render_twiml_with_media(messages: &[String], media_url: Option<&str>) -> String {
+    let pieces: Vec<Cow<'_, str>> = messages
         .iter()
         .flat_map(|message| split_message(message))
         .map(xml_chars_only)
-        .filter(|piece| !piece.trim().is_empty());
-    for piece in pieces {
-        let element = format!("<Message>{}</Message>", escape(piece));
+        .filter(|piece| !piece.trim().is_empty())
+        .collect();
+    let mut document = format!("{XML_DECLARATION}<Response>");
+    let mut written = 0usize;
+    let mut left_out = 0usize;
+    for (index, piece) in pieces.iter().enumerate() {
+        let element = match media_url {
+            Some(url) if index + 1 == pieces.len() => format!(
+                "<Message><Body>{}</Body><Media>{}</Media></Message>",
+                escape(piece.as_ref()),
+                escape(url)
+            ),
+            _ => format!("<Message>{}</Message>", escape(piece.as_ref())),
+        };
         if left_out > 0 || document.len() + element.len() + RESPONSE_CLOSE.len() >= MAX_TWIML_BYTES
         {
             left_out += 1;
@@ -449,6 +464,25 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>\
              <Message>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</Message>\
              <Message>Bienvenue !</Message></Response>"
+        );
+    }
+
+    #[test]
+    fn media_goes_with_the_last_message_as_body_and_media() {
+        let twiml = render_twiml_with_media(
+            &["Merci.".to_string(), "Votre CIU : 985 & co".to_string()],
+            Some("https://votre-domaine.cd/qr/ab?x=1&y=2"),
+        );
+        assert_eq!(
+            twiml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>\
+             <Message>Merci.</Message>\
+             <Message><Body>Votre CIU : 985 &amp; co</Body>\
+             <Media>https://votre-domaine.cd/qr/ab?x=1&amp;y=2</Media></Message></Response>"
+        );
+        assert_eq!(
+            render_twiml_with_media(&["a".to_string()], None),
+            render_twiml(&["a".to_string()])
         );
     }
 

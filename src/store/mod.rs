@@ -18,6 +18,7 @@ macro_rules! with_pool {
 
 mod error;
 mod outbox;
+mod reports;
 mod tx;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -33,6 +34,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use error::StoreError;
 pub use outbox::OutboundRow;
+pub use reports::ExportRecord;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -155,7 +157,8 @@ impl Store {
     }
 
     /// Removes sessions that expired before `now` and returns how many. Also forgets
-    /// message ids older than 8 days and erases stored replies older than 1 day.
+    /// message ids older than 8 days, erases stored replies older than 1 day and QR
+    /// images past their expiry.
     pub async fn cleanup_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
@@ -185,6 +188,11 @@ impl Store {
         .await
         .map(drop))?;
         let sessions = erased + finished;
+        with_pool!(self, pool => sqlx::query(reports::DELETE_EXPIRED_QR_CODES)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop))?;
         with_pool!(self, pool => sqlx::query(
             "DELETE FROM processed_messages WHERE processed_at < $1",
         )

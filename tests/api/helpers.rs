@@ -13,9 +13,15 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub client: reqwest::Client,
-    /// Working directory of the server (flow copies live here).
     /// Keeps the server's working directory alive as long as the app.
     pub _dir: tempfile::TempDir,
+    /// The in-process server (none for a server run as a child process).
+    pub server: Option<InProcessServer>,
+}
+
+pub struct InProcessServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 /// Extra environment for a test, on top of a development configuration.
@@ -46,12 +52,16 @@ pub async fn spawn_app(database_url: &str, overrides: Overrides<'_>) -> TestApp 
         .unwrap_or_else(|e| panic!("test settings: {e}"));
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
     TestApp {
         address,
         database_url: database_url.to_owned(),
         client: reqwest::Client::new(),
         _dir: dir,
+        server: Some(InProcessServer { stop, task: server }),
     }
 }
 
@@ -93,6 +103,14 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Stops the server and its background workers, as SIGTERM would.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.stop.send(());
+            server.task.await.unwrap().unwrap();
+        }
+    }
+
     pub async fn post_form(&self, params: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)

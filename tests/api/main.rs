@@ -9,5 +9,7 @@ mod bad_input;
 mod concurrency;
 mod guide;
 mod meta;
+mod observability;
 mod privacy;
+mod qr;
 mod signature;

@@ -202,7 +202,11 @@ async fn metric(app: &TestApp, series: &str) -> f64 {
 
 /// Waits until the outbox is empty: every queued reply delivered or dropped.
 async fn settle(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    settle_within(app, Duration::from_secs(20)).await
+}
+
+async fn settle_within(app: &TestApp, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
     while metric(app, "ciu_outbox_pending").await > 0.0 {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -743,7 +747,7 @@ async fn a_queued_reply_survives_and_is_sent_by_another_process() {
             url: unreachable,
             state: GraphState::default(),
         };
-        let first = spawn_meta_app(&url, &dead, &[]).await;
+        let mut first = spawn_meta_app(&url, &dead, &[("META_RETRY_BASE_MS", "500")]).await;
         let from = "243850000001";
         for (i, body) in ["Bonjour", "1", "1985", "Kinshasa", "Jean", "15", "Kabila"]
             .iter()
@@ -758,9 +762,11 @@ async fn a_queued_reply_survives_and_is_sent_by_another_process() {
             assert!(!contains(&bytes, secret), "{secret} in clear in the outbox");
         }
 
+        // The first server stops (its worker with it); the second one sends everything.
+        first.stop().await;
         let graph = StandIn::start().await;
         let second = spawn_meta_app(&url, &graph, &[]).await;
-        settle(&second).await;
+        settle_within(&second, Duration::from_secs(60)).await;
         let sent = graph.delivered_to(from);
         assert_eq!(sent.len(), 7, "{sent:?}");
         assert!(shown(&sent[0]).0.contains("Code Identificateur Unique"));

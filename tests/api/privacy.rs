@@ -126,16 +126,35 @@ async fn no_answer_in_the_logs() {
         database_url: String::new(),
         client: reqwest::Client::new(),
         _dir: tempfile::tempdir().unwrap(),
+        server: None,
     };
     converse(&app).await;
     app.say(PHONE, "x".repeat(500).as_str(), Some("SM-log"))
         .await;
-    app.say(PHONE, "x", Some("SM-log")).await;
+    // A redelivery, logged inside its request's span under the id nginx gave it.
+    let from = format!("whatsapp:{PHONE}");
+    app.post_form(
+        &[
+            ("From", from.as_str()),
+            ("Body", "x"),
+            ("MessageSid", "SM-log"),
+        ],
+        &[("X-Request-Id", "req-duplicate-42")],
+    )
+    .await;
     child.kill().unwrap();
     let _ = child.wait();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    logs.extend(lines_rx.try_iter());
+    // Until the reader thread reaches the end of the killed server's output.
+    logs.extend(lines_rx.iter());
+    let duplicate = logs
+        .iter()
+        .find(|line| line.contains("duplicate delivery"))
+        .expect("the redelivery is logged");
+    let duplicate: serde_json::Value = serde_json::from_str(duplicate).unwrap();
+    assert_eq!(duplicate["span"]["id"], "req-duplicate-42", "{duplicate}");
+    assert_eq!(duplicate["phone"], "+243*****5678", "{duplicate}");
     let all = format!("{}\n{stderr}", logs.join("\n"));
     assert!(
         all.contains("\"request\""),

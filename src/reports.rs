@@ -1,0 +1,155 @@
+//! What the data manager reads: the guide's monthly statistics (`ciu stats`) and the
+//! registry as CSV (`ciu export`). Codes and counts only: no phone number, no person
+//! key, no answer.
+
+use chrono::SecondsFormat;
+use std::io::Write;
+
+use crate::store::{ExportRecord, Stats, Store, StoreError};
+
+/// The exported columns, in order.
+pub const CSV_COLUMNS: [&str; 6] = [
+    "uic_code",
+    "created_at",
+    "last_requested_at",
+    "request_count",
+    "flow_id",
+    "flow_version",
+];
+
+/// Rows read from the database at a time.
+const EXPORT_PAGE_ROWS: i64 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("écriture impossible : {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// The statistics as the data manager reads them, in French.
+pub fn stats_text(stats: &Stats, backend: &str) -> String {
+    let mut text = format!(
+        "Statistiques des CIU (base de données : {backend})\n\n\
+         Nombre total de CIU générés : {}\n\
+         Utilisateurs uniques (numéros de téléphone) : {}\n\n\
+         CIU par jour (30 derniers jours, dates UTC) :\n",
+        stats.total_codes, stats.unique_users
+    );
+    if stats.per_day.is_empty() {
+        text.push_str("  aucun CIU sur cette période\n");
+    }
+    for (day, count) in &stats.per_day {
+        text.push_str(&format!("  {day} : {count}\n"));
+    }
+    text
+}
+
+/// The statistics for scripts, named like the guide's SQL (`total_uics`,
+/// `unique_users`, `date`, `count`).
+pub fn stats_json(stats: &Stats) -> serde_json::Value {
+    serde_json::json!({
+        "total_uics": stats.total_codes,
+        "unique_users": stats.unique_users,
+        "per_day": stats.per_day.iter().map(|(day, count)| serde_json::json!({
+            "date": day.to_string(),
+            "count": count,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes the whole registry as CSV (header first, oldest code first) and returns how
+/// many codes were written.
+pub async fn write_csv(store: &Store, out: &mut impl Write) -> Result<u64, ExportError> {
+    writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+    let mut written = 0u64;
+    let mut after_id = 0;
+    loop {
+        let page = store.export_page(after_id, EXPORT_PAGE_ROWS).await?;
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        for record in &page {
+            writeln!(out, "{}", csv_row(record))?;
+            written += 1;
+        }
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+fn csv_row(record: &ExportRecord) -> String {
+    let timestamp =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    [
+        csv_field(&record.uic_code),
+        timestamp(&record.created_at),
+        timestamp(&record.last_requested_at),
+        record.request_count.to_string(),
+        csv_field(&record.flow_id),
+        record.flow_version.to_string(),
+    ]
+    .join(",")
+}
+
+/// RFC 4180 quoting; a leading `= + - @` is prefixed with `'` so a spreadsheet shows
+/// the value instead of running it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn fields_are_quoted_when_needed() {
+        assert_eq!(
+            csv_field("985-KINS-15-JEA-KABI-A3F9D"),
+            "985-KINS-15-JEA-KABI-A3F9D"
+        );
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+    }
+
+    #[test]
+    fn stats_read_in_french_and_as_json() {
+        let stats = Stats {
+            total_codes: 5,
+            unique_users: 4,
+            per_day: vec![(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(), 3)],
+        };
+        let text = stats_text(&stats, "sqlite");
+        assert!(text.contains("Nombre total de CIU générés : 5"), "{text}");
+        assert!(
+            text.contains("Utilisateurs uniques (numéros de téléphone) : 4"),
+            "{text}"
+        );
+        assert!(text.contains("  2026-11-24 : 3"), "{text}");
+        assert_eq!(
+            stats_json(&stats),
+            serde_json::json!({
+                "total_uics": 5,
+                "unique_users": 4,
+                "per_day": [{"date": "2026-11-24", "count": 3}],
+            })
+        );
+        let empty = Stats {
+            total_codes: 0,
+            unique_users: 0,
+            per_day: Vec::new(),
+        };
+        assert!(stats_text(&empty, "sqlite").contains("aucun CIU sur cette période"));
+    }
+}

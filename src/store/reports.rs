@@ -1,0 +1,81 @@
+//! What operators read out of the store besides conversations: the registry for export
+//! (no phone number, no person key) and the short-lived QR images of codes.
+
+use chrono::{DateTime, Utc};
+
+use super::{Backend, Store, StoreError};
+
+/// One registry row as exported: the code and its bookkeeping, nothing that identifies
+/// a person or a phone.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExportRecord {
+    /// Position in the registry, to ask for the next page; not exported.
+    pub id: i64,
+    pub uic_code: String,
+    pub created_at: DateTime<Utc>,
+    pub last_requested_at: DateTime<Utc>,
+    pub request_count: i64,
+    pub flow_id: String,
+    pub flow_version: i64,
+}
+
+impl Store {
+    /// Up to `limit` registry rows created after the row `after_id` (0 for the first
+    /// page), oldest first. Paging keeps an export of a large registry in small memory
+    /// without holding one long read open.
+    pub async fn export_page(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ExportRecord>, StoreError> {
+        let rows = with_pool!(self, pool => sqlx::query_as(
+            "SELECT id, uic_code, created_at, last_requested_at,
+                    CAST(request_count AS BIGINT) AS request_count, flow_id, flow_version
+             FROM uic_records WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Keeps a sealed code under `token` until `expires_at`.
+    pub async fn save_qr_code(
+        &self,
+        token: &str,
+        code_sealed: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _writer = self.lock_writer_if_sqlite().await?;
+        with_pool!(self, pool => sqlx::query(
+            "INSERT INTO qr_codes (token, code_sealed, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token)
+        .bind(code_sealed)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(drop))?;
+        Ok(())
+    }
+
+    /// The sealed code kept under `token`, unless it expired before `now`.
+    pub async fn qr_code(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT code_sealed FROM qr_codes WHERE token = $1 AND expires_at >= $2",
+        )
+        .bind(token)
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(sealed)
+    }
+}
+
+/// Part of [`Store::cleanup_expired`]: QR images past their expiry.
+pub(super) const DELETE_EXPIRED_QR_CODES: &str = "DELETE FROM qr_codes WHERE expires_at < $1";
