@@ -134,10 +134,11 @@ impl Store {
         match &self.backend {
             Backend::Sqlite { pool, writer } => {
                 let guard = lock_writer(writer).await?;
-                // IMMEDIATE takes the write lock at once, so two transactions never
-                // both read and then fail to upgrade to writing.
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(StoreTx::sqlite(tx, guard, phone))
+                // The transaction begins (IMMEDIATE: the write lock at once, so two
+                // transactions never both read and then fail to upgrade to writing)
+                // with the first statement.
+                let conn = pool.acquire().await?;
+                Ok(StoreTx::sqlite(conn, guard, phone))
             }
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await?;

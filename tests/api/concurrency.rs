@@ -5,27 +5,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use ciu::bench::person;
+
 use crate::common::for_each_database;
 use crate::helpers::{spawn_app, TestApp};
-
-/// Answers of person `i`: all different people, many sharing code letters.
-pub fn person(i: usize) -> [String; 5] {
-    let letters = |mut n: usize| {
-        let mut s = String::new();
-        for _ in 0..3 {
-            s.push((b'a' + (n % 26) as u8) as char);
-            n /= 26;
-        }
-        s
-    };
-    [
-        (1950 + i % 60).to_string(),
-        ["Kinshasa", "Mbandaka", "Kisangani", "Bukavu"][i % 4].to_owned(),
-        format!("Jean{}", letters(i)),
-        (1 + i % 28).to_string(),
-        format!("Kabila{}", letters(i / 3)),
-    ]
-}
 
 /// Runs `total` conversations with `in_flight` at once; returns the codes by person.
 pub async fn load(

@@ -9,4 +9,5 @@ mod bad_input;
 mod concurrency;
 mod guide;
 mod privacy;
+mod scale_out;
 mod signature;
