@@ -45,40 +45,51 @@ enum TxConn {
 /// with the first statement and `COMMIT` with the last: each round trip is a hand-off
 /// to sqlx's worker thread, the main cost of a message.
 struct SqliteTx {
-    /// Always `Some` until dropped.
-    conn: Option<PoolConnection<Sqlite>>,
-    /// The process's writer lock, held until the transaction has ended.
-    writer: Option<OwnedMutexGuard<()>>,
+    /// The process's writer lock and its connection (always there until dropped).
+    writer: Option<OwnedMutexGuard<Option<PoolConnection<Sqlite>>>>,
+    /// Whether the connection stays with the lock afterwards (see `Backend::Sqlite`).
+    keep_connection: bool,
     /// `BEGIN IMMEDIATE` was sent and no `COMMIT` yet.
     open: bool,
 }
 
 impl SqliteTx {
     fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        self.conn
+        self.writer
             .as_mut()
-            .expect("the connection is kept until drop")
+            .and_then(|writer| writer.as_mut())
+            .expect("the writer's connection is kept until drop")
     }
 }
 
 /// Dropped while open (an error, a duplicate message, a cancelled request): rolls back
 /// in the background, keeping the writer lock until then so the next transaction never
 /// meets this one's. A connection that cannot roll back is closed (SQLite then rolls
-/// back), never returned to the pool in a transaction.
+/// back), never reused in a transaction.
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        if !self.open {
-            return;
-        }
-        let (Some(mut conn), writer) = (self.conn.take(), self.writer.take()) else {
+        let Some(mut writer) = self.writer.take() else {
             return;
         };
-        tokio::spawn(async move {
-            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                conn.close_on_drop();
+        let keep_connection = self.keep_connection;
+        if !self.open {
+            if !keep_connection {
+                writer.take();
             }
-            drop(conn);
-            drop(writer);
+            return;
+        }
+        tokio::spawn(async move {
+            let rolled_back = match writer.as_mut() {
+                Some(conn) => sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok(),
+                None => true,
+            };
+            if !rolled_back || !keep_connection {
+                if let Some(mut conn) = writer.take() {
+                    if !rolled_back {
+                        conn.close_on_drop();
+                    }
+                }
+            }
         });
     }
 }
@@ -244,16 +255,17 @@ pub enum Registration {
 }
 
 impl StoreTx {
-    /// `conn` must not be in a transaction: the first statement opens one.
+    /// `writer` holds a connection that is not in a transaction: the first statement
+    /// opens one.
     pub(super) fn sqlite(
-        conn: PoolConnection<Sqlite>,
-        writer: OwnedMutexGuard<()>,
+        writer: OwnedMutexGuard<Option<PoolConnection<Sqlite>>>,
+        keep_connection: bool,
         phone: &str,
     ) -> Self {
         StoreTx {
             conn: TxConn::Sqlite(SqliteTx {
-                conn: Some(conn),
                 writer: Some(writer),
+                keep_connection,
                 open: false,
             }),
             phone: phone.to_owned(),

@@ -222,3 +222,57 @@ async fn a_code_collision_never_merges_two_people() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_message_delivered_twice_at_once_is_processed_once() {
+    for_each_database(|url| async move {
+        let app = Arc::new(spawn_app(&url, &[]).await);
+        let people = 40;
+        let gate = Arc::new(Semaphore::new(10));
+        let mut tasks = JoinSet::new();
+        for i in 0..people {
+            let (app, gate) = (app.clone(), gate.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire().await.unwrap();
+                let phone = format!("+24396{i:05}");
+                let mut last = String::new();
+                for (k, text) in ciu::bench::conversation_messages(i).iter().enumerate() {
+                    let sid = format!("SM-twice-{i}-{k}");
+                    let (a, b) = tokio::join!(
+                        app.say(&phone, text, Some(&sid)),
+                        app.say(&phone, text, Some(&sid))
+                    );
+                    assert_eq!((a.status, b.status), (200, 200), "{}\n{}", a.body, b.body);
+                    assert_eq!(a.body, b.body, "the second delivery gets the same reply");
+                    last = a.body;
+                }
+                ciu::bench::code_in(&last)
+                    .unwrap_or_else(|| panic!("no code: {last}"))
+                    .to_owned()
+            });
+        }
+        let mut codes = std::collections::HashSet::new();
+        while let Some(code) = tasks.join_next().await {
+            codes.insert(code.expect("a conversation failed"));
+        }
+        assert_eq!(codes.len(), people, "each person got their own code");
+        let stats = ciu::store::Store::connect(&app.database_url)
+            .await
+            .unwrap()
+            .stats(chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(stats.total_codes, people as i64, "one record per person");
+        let (_, metrics) = app.get("/metrics").await;
+        let duplicates = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("ciu_duplicate_deliveries_total{channel=\"twilio\"} "))
+            .unwrap_or_else(|| panic!("{metrics}"));
+        assert_eq!(
+            duplicates,
+            (people * 8).to_string(),
+            "every message once more"
+        );
+    })
+    .await;
+}
