@@ -7,7 +7,9 @@
 #   CONVERSATIONS=2000 bench/run.sh
 #
 # PostgreSQL: a database is created and dropped on BENCH_POSTGRES_URL
-# (default postgres://postgres@127.0.0.1:5432/postgres).
+# (default postgres://postgres@127.0.0.1:5432/postgres). SERVER_BIN measures another
+# build of `ciu serve` (an older commit, say) with this tree's load tool. SERVER_CPUS
+# runs the server on those CPUs only (taskset), e.g. SERVER_CPUS=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,7 @@ postgres_server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgre
 
 cargo build --release --quiet
 ciu=$PWD/target/release/ciu
+server_bin=${SERVER_BIN:-$ciu}
 work=$(mktemp -d)
 server_pid=
 database=
@@ -41,7 +44,7 @@ start_server() {
     (cd "$work" && DATABASE_URL="$1" UIC_SALT="Benchmark-salt-0123456789-abcdef" \
         HOST=127.0.0.1 PORT=0 LOG_JSON=true \
         FLOW_PATH="$OLDPWD/flows/ciu.yaml" LOCALES_DIR="$OLDPWD/locales" \
-        exec "$ciu" serve >"$work/server.log" 2>&1) &
+        exec ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$server_bin" serve >"$work/server.log" 2>&1) &
     server_pid=$!
     for _ in $(seq 1 100); do
         address=$(grep -o '"address":"[^"]*"' "$work/server.log" | cut -d'"' -f4 || true)
