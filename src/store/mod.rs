@@ -21,9 +21,6 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use error::StoreError;
-
-/// The SQLite writer's connection, when it has one.
-type WriterConnection = Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -59,6 +56,9 @@ enum Backend {
     },
     Postgres(PgPool),
 }
+
+/// The SQLite writer's connection, when it has one.
+type WriterConnection = Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>;
 
 /// Shows the backend only: connection options may hold a password.
 impl fmt::Debug for Store {

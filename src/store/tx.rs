@@ -470,13 +470,14 @@ impl StoreTx {
         Ok(Registration::Exhausted)
     }
 
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        match &mut self.conn {
-            TxConn::Sqlite(_) => self.sqlite_write_pending_and_commit().await,
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let mut tx = self;
+        match &mut tx.conn {
+            TxConn::Sqlite(_) => tx.sqlite_write_pending_and_commit().await,
             TxConn::Postgres(_) => {
-                self.postgres_write_pending().await?;
-                if let TxConn::Postgres(tx) = self.conn {
-                    tx.commit().await?;
+                tx.postgres_write_pending().await?;
+                if let TxConn::Postgres(transaction) = tx.conn {
+                    transaction.commit().await?;
                 }
                 Ok(())
             }
