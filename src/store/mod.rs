@@ -47,12 +47,9 @@ enum Backend {
         /// SQLite allows one writer at a time. Queuing writers here, in order, avoids
         /// the sleep-and-retry of SQLite's busy handler between tasks of this process;
         /// `BEGIN IMMEDIATE` still protects against other processes. The lock keeps the
-        /// writer's connection between transactions: no pool check-out, and no ping on
-        /// return, per message.
+        /// writer's connection between transactions (no pool check-out, and no ping on
+        /// return, per message) when the pool has others for reads.
         writer: Arc<Mutex<WriterConnection>>,
-        /// False for an in-memory database, whose only connection must go back to the
-        /// pool after each transaction.
-        keep_writer_connection: bool,
     },
     Postgres(PgPool),
 }
@@ -144,19 +141,17 @@ impl Store {
     /// waits 5 s and fails as unavailable.
     pub async fn begin(&self, phone: &str) -> Result<StoreTx, StoreError> {
         match &self.backend {
-            Backend::Sqlite {
-                pool,
-                writer,
-                keep_writer_connection,
-            } => {
+            Backend::Sqlite { pool, writer } => {
                 let mut writer = lock_writer(writer).await?;
                 if writer.is_none() {
                     *writer = Some(pool.acquire().await?);
                 }
+                // An in-memory database has a single connection: it goes back to the pool.
+                let keep_connection = pool.options().get_max_connections() > 1;
                 // The transaction begins (IMMEDIATE: the write lock at once, so two
                 // transactions never both read and then fail to upgrade to writing)
                 // with the first statement.
-                Ok(StoreTx::sqlite(writer, *keep_writer_connection, phone))
+                Ok(StoreTx::sqlite(writer, keep_connection, phone))
             }
             Backend::Postgres(pool) => {
                 // BEGIN and the phone's lock in one round trip (a simple query, so the
@@ -330,7 +325,6 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
     Ok(Backend::Sqlite {
         pool,
         writer: Arc::new(Mutex::new(None)),
-        keep_writer_connection: !in_memory,
     })
 }
 

@@ -47,7 +47,7 @@ enum TxConn {
 struct SqliteTx {
     /// The process's writer lock and its connection (always there until dropped).
     writer: Option<OwnedMutexGuard<Option<PoolConnection<Sqlite>>>>,
-    /// Whether the connection stays with the lock afterwards (see `Backend::Sqlite`).
+    /// Whether the connection stays with the lock afterwards, or goes back to the pool.
     keep_connection: bool,
     /// `BEGIN IMMEDIATE` was sent and no `COMMIT` yet.
     open: bool,
