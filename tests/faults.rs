@@ -143,8 +143,16 @@ impl Load {
 
     /// Runs the queued conversations `in_flight` at a time. A worker whose request fails
     /// notes where its conversation stopped and quits: the server (or its database) is
-    /// down, and the rest waits for the next run.
-    async fn run(self: &Arc<Self>, url: &str, queue: Queue, in_flight: usize) -> Outcome {
+    /// down, and the rest waits for the next run. With `retry_unavailable`, a 503 is
+    /// first retried a few times, as Twilio does (after an outage, a pooled connection
+    /// that broke with the database fails once).
+    async fn run(
+        self: &Arc<Self>,
+        url: &str,
+        queue: Queue,
+        in_flight: usize,
+        retry_unavailable: bool,
+    ) -> Outcome {
         let outcome = Arc::new(Mutex::new(Outcome::default()));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..in_flight {
@@ -157,7 +165,15 @@ impl Load {
                     };
                     let total = conversation_messages(person).len();
                     for n in from..total {
-                        match load.send(&url, person, n).await {
+                        let mut answer = load.send(&url, person, n).await;
+                        for _ in 0..5 {
+                            if !(retry_unavailable && answer == Err(503)) {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            answer = load.send(&url, person, n).await;
+                        }
+                        match answer {
                             Ok(reply) if n + 1 == total => {
                                 let code = code_in(&reply)
                                     .unwrap_or_else(|| panic!("no code at the end: {reply}"));
@@ -262,7 +278,7 @@ where
         }
         fault.await;
     };
-    let (before, _) = tokio::join!(load.run(url, queue.clone(), 16), strike);
+    let (before, _) = tokio::join!(load.run(url, queue.clone(), 16, false), strike);
     assert!(
         !before.interrupted.is_empty(),
         "the fault struck after the load ended: nothing was interrupted"
@@ -275,7 +291,7 @@ where
     let url = recover.await;
     let mut rest: Vec<(usize, usize)> = before.interrupted.clone();
     rest.extend(queue.lock().unwrap().drain(..));
-    let after = load.run(&url, queue_of(rest), 16).await;
+    let after = load.run(&url, queue_of(rest), 16, true).await;
     assert!(
         after.interrupted.is_empty(),
         "after recovery every conversation completes: {:?}",
