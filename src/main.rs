@@ -79,7 +79,7 @@ struct BenchArgs {
     /// TwiML, started in this process.
     #[arg(long)]
     floor: bool,
-    /// Process id of the server, to report its resident memory after the load.
+    /// Process id of the server, to report its CPU time and memory after the load.
     #[arg(long)]
     server_pid: Option<u32>,
 }
