@@ -84,6 +84,26 @@ fn message() -> impl Strategy<Value = (String, u32, i64)> {
     )
 }
 
+/// Messages to the engine: either anything at all, or a whole valid conversation with
+/// random messages slipped in (so that conversations also complete, restart, go back).
+fn conversation() -> impl Strategy<Value = Vec<(String, u32, i64)>> {
+    let valid = (
+        0..5000usize,
+        prop::collection::vec((0..10usize, message()), 0..8),
+    )
+        .prop_map(|(person, noise)| {
+            let mut messages: Vec<(String, u32, i64)> = ciu::bench::conversation_messages(person)
+                .into_iter()
+                .map(|text| (text, 0, 0))
+                .collect();
+            for (position, extra) in noise {
+                messages.insert(position.min(messages.len()), extra);
+            }
+            messages
+        });
+    prop_oneof![prop::collection::vec(message(), 1..40), valid]
+}
+
 /// The invariants the service relies on to save and resume a session.
 fn assert_consistent(flow: &Flow, session: &Session) {
     let steps = flow.steps.len();
@@ -115,7 +135,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn the_engine_always_answers_within_limits(messages in prop::collection::vec(message(), 1..40)) {
+    fn the_engine_always_answers_within_limits(messages in conversation()) {
         let flow = default_flow();
         let salt = salt();
         let engine = Engine::new(flow, &salt);
