@@ -1,6 +1,7 @@
 //! CIU WhatsApp: a declarative flow engine that gives each client a deterministic,
 //! privacy-preserving Code Identificateur Unique over WhatsApp.
 
+pub mod bench;
 pub mod channels;
 pub mod ciu;
 pub mod config;

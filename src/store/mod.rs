@@ -60,11 +60,16 @@ enum Backend {
         pool: SqlitePool,
         /// SQLite allows one writer at a time. Queuing writers here, in order, avoids
         /// the sleep-and-retry of SQLite's busy handler between tasks of this process;
-        /// `BEGIN IMMEDIATE` still protects against other processes.
-        writer: Arc<Mutex<()>>,
+        /// `BEGIN IMMEDIATE` still protects against other processes. The lock keeps the
+        /// writer's connection between transactions (no pool check-out, and no ping on
+        /// return, per message) when the pool has others for reads.
+        writer: Arc<Mutex<WriterConnection>>,
     },
     Postgres(PgPool),
 }
+
+/// The SQLite writer's connection, when it has one.
+type WriterConnection = Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>;
 
 /// Shows the backend only: connection options may hold a password.
 impl fmt::Debug for Store {
@@ -97,6 +102,10 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(WAIT_LIMIT)
+                // No ping before each message: sqlx already pings a connection when it
+                // goes back to the pool and drops it if broken, so after an outage a
+                // stale connection fails one request (503, retried) at most.
+                .test_before_acquire(false)
                 .connect(database_url)
                 .await?;
             Backend::Postgres(pool)
@@ -137,20 +146,26 @@ impl Store {
     pub async fn begin(&self, phone: &str) -> Result<StoreTx, StoreError> {
         match &self.backend {
             Backend::Sqlite { pool, writer } => {
-                let guard = lock_writer(writer).await?;
-                // IMMEDIATE takes the write lock at once, so two transactions never
-                // both read and then fail to upgrade to writing.
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(StoreTx::sqlite(tx, guard, phone))
+                let mut writer = lock_writer(writer).await?;
+                if writer.is_none() {
+                    *writer = Some(pool.acquire().await?);
+                }
+                // An in-memory database has a single connection: it goes back to the pool.
+                let keep_connection = pool.options().get_max_connections() > 1;
+                // The transaction begins (IMMEDIATE: the write lock at once, so two
+                // transactions never both read and then fail to upgrade to writing)
+                // with the first statement.
+                Ok(StoreTx::sqlite(writer, keep_connection, phone))
             }
             Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('ciu/phone/' || $1, 0))",
-                )
-                .bind(phone)
-                .execute(&mut *tx)
-                .await?;
+                // BEGIN and the phone's lock in one round trip (a simple query, so the
+                // key is written in: a number computed here, never text from outside).
+                let tx = pool
+                    .begin_with(format!(
+                        "BEGIN; SELECT pg_advisory_xact_lock({})",
+                        phone_lock_key(phone)
+                    ))
+                    .await?;
                 Ok(StoreTx::postgres(tx, phone))
             }
         }
@@ -272,7 +287,9 @@ impl Store {
         Ok(count)
     }
 
-    async fn lock_writer_if_sqlite(&self) -> Result<Option<OwnedMutexGuard<()>>, StoreError> {
+    async fn lock_writer_if_sqlite(
+        &self,
+    ) -> Result<Option<OwnedMutexGuard<WriterConnection>>, StoreError> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => lock_writer(writer).await.map(Some),
             Backend::Postgres(_) => Ok(None),
@@ -311,11 +328,25 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
     let pool = pool_options.connect_with(options).await?;
     Ok(Backend::Sqlite {
         pool,
-        writer: Arc::new(Mutex::new(())),
+        writer: Arc::new(Mutex::new(None)),
     })
 }
 
-async fn lock_writer(writer: &Arc<Mutex<()>>) -> Result<OwnedMutexGuard<()>, StoreError> {
+/// The advisory lock of one phone, the same in every process: two phones that happen
+/// to share a key only wait for each other.
+fn phone_lock_key(phone: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("ciu/phone/{phone}"));
+    i64::from_be_bytes(
+        digest[..8]
+            .try_into()
+            .expect("a SHA-256 digest has 32 bytes"),
+    )
+}
+
+async fn lock_writer(
+    writer: &Arc<Mutex<WriterConnection>>,
+) -> Result<OwnedMutexGuard<WriterConnection>, StoreError> {
     tokio::time::timeout(WAIT_LIMIT, writer.clone().lock_owned())
         .await
         // Waiting this long for the writer is the same condition as waiting for a

@@ -5,27 +5,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use ciu::bench::person;
+
 use crate::common::for_each_database;
 use crate::helpers::{spawn_app, TestApp};
-
-/// Answers of person `i`: all different people, many sharing code letters.
-pub fn person(i: usize) -> [String; 5] {
-    let letters = |mut n: usize| {
-        let mut s = String::new();
-        for _ in 0..3 {
-            s.push((b'a' + (n % 26) as u8) as char);
-            n /= 26;
-        }
-        s
-    };
-    [
-        (1950 + i % 60).to_string(),
-        ["Kinshasa", "Mbandaka", "Kisangani", "Bukavu"][i % 4].to_owned(),
-        format!("Jean{}", letters(i)),
-        (1 + i % 28).to_string(),
-        format!("Kabila{}", letters(i / 3)),
-    ]
-}
 
 /// Runs `total` conversations with `in_flight` at once; returns the codes by person.
 pub async fn load(
@@ -224,6 +207,60 @@ async fn a_code_collision_never_merges_two_people() {
             )
             .await;
         assert_eq!(again.code().unwrap(), codes[0]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_message_delivered_twice_at_once_is_processed_once() {
+    for_each_database(|url| async move {
+        let app = Arc::new(spawn_app(&url, &[]).await);
+        let people = 40;
+        let gate = Arc::new(Semaphore::new(10));
+        let mut tasks = JoinSet::new();
+        for i in 0..people {
+            let (app, gate) = (app.clone(), gate.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire().await.unwrap();
+                let phone = format!("+24396{i:05}");
+                let mut last = String::new();
+                for (k, text) in ciu::bench::conversation_messages(i).iter().enumerate() {
+                    let sid = format!("SM-twice-{i}-{k}");
+                    let (a, b) = tokio::join!(
+                        app.say(&phone, text, Some(&sid)),
+                        app.say(&phone, text, Some(&sid))
+                    );
+                    assert_eq!((a.status, b.status), (200, 200), "{}\n{}", a.body, b.body);
+                    assert_eq!(a.body, b.body, "the second delivery gets the same reply");
+                    last = a.body;
+                }
+                ciu::bench::code_in(&last)
+                    .unwrap_or_else(|| panic!("no code: {last}"))
+                    .to_owned()
+            });
+        }
+        let mut codes = std::collections::HashSet::new();
+        while let Some(code) = tasks.join_next().await {
+            codes.insert(code.expect("a conversation failed"));
+        }
+        assert_eq!(codes.len(), people, "each person got their own code");
+        let stats = ciu::store::Store::connect(&app.database_url)
+            .await
+            .unwrap()
+            .stats(chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(stats.total_codes, people as i64, "one record per person");
+        let (_, metrics) = app.get("/metrics").await;
+        let duplicates = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("ciu_duplicate_deliveries_total{channel=\"twilio\"} "))
+            .unwrap_or_else(|| panic!("{metrics}"));
+        assert_eq!(
+            duplicates,
+            (people * 8).to_string(),
+            "every message once more"
+        );
     })
     .await;
 }

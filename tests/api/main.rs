@@ -12,4 +12,5 @@ mod meta;
 mod observability;
 mod privacy;
 mod qr;
+mod scale_out;
 mod signature;

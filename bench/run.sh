@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The benchmark of BENCHMARKS.md: release build, server and load tool on this machine,
+# a fresh database for every run, the floor measured by the same tool in the same run.
+#
+#   bench/run.sh                 # SQLite and PostgreSQL, 50 and 500 conversations in flight
+#   bench/run.sh sqlite          # one backend
+#   CONVERSATIONS=2000 bench/run.sh
+#
+# PostgreSQL: a database is created and dropped on BENCH_POSTGRES_URL
+# (default postgres://postgres@127.0.0.1:5432/postgres). SERVER_BIN measures another
+# build of `ciu serve` (an older commit, say) with this tree's load tool. SERVER_CPUS
+# runs the server on those CPUs only (taskset), e.g. SERVER_CPUS=0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backends=("$@")
+[ ${#backends[@]} -eq 0 ] && backends=(sqlite postgres)
+conversations=${CONVERSATIONS:-5000}
+postgres_server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+cargo build --release --quiet
+ciu=$PWD/target/release/ciu
+server_bin=${SERVER_BIN:-$ciu}
+work=$(mktemp -d)
+server_pid=
+database=
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=
+    fi
+}
+drop_database() {
+    if [ -n "$database" ]; then
+        psql "$postgres_server" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)"
+        database=
+    fi
+}
+trap 'stop_server; drop_database; rm -rf "$work"' EXIT
+
+# Starts `ciu serve` on a free port against $1; sets server_pid and webhook.
+start_server() {
+    (cd "$work" && DATABASE_URL="$1" UIC_SALT="Benchmark-salt-0123456789-abcdef" \
+        HOST=127.0.0.1 PORT=0 LOG_JSON=true \
+        FLOW_PATH="$OLDPWD/flows/ciu.yaml" LOCALES_DIR="$OLDPWD/locales" \
+        exec ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$server_bin" serve >"$work/server.log" 2>&1) &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        address=$(grep -o '"address":"[^"]*"' "$work/server.log" | cut -d'"' -f4 || true)
+        if [ -n "$address" ]; then
+            webhook="http://$address/whatsapp/webhook"
+            return 0
+        fi
+        sleep 0.1
+    done
+    cat "$work/server.log" >&2
+    return 1
+}
+
+for backend in "${backends[@]}"; do
+    for in_flight in 50 500; do
+        case $backend in
+            sqlite)
+                rm -f "$work"/bench.db*
+                url="sqlite://$work/bench.db"
+                ;;
+            postgres)
+                database="ciu_bench_$$"
+                psql "$postgres_server" -qc "CREATE DATABASE $database"
+                url="${postgres_server%/*}/$database"
+                ;;
+            *)
+                echo "unknown backend $backend (sqlite or postgres)" >&2
+                exit 2
+                ;;
+        esac
+        start_server "$url"
+        echo "== $backend, $in_flight in flight ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+        "$ciu" bench --url "$webhook" --conversations "$conversations" \
+            --in-flight "$in_flight" --floor --server-pid "$server_pid"
+        stop_server
+        drop_database
+    done
+done

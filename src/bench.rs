@@ -1,0 +1,341 @@
+//! `ciu bench`: drives full conversations over HTTP against a running server, the way
+//! Twilio would post them, and reports throughput, latency and errors (SPEC §7). With
+//! `--floor` it first measures, with the same load, a bare axum handler that only parses
+//! the Twilio form and returns a fixed TwiML: the most this machine could do.
+
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::channels::twilio;
+use crate::http::MAX_BODY_BYTES;
+
+/// What `ciu bench` was asked to do.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// The webhook address, e.g. `http://127.0.0.1:8000/whatsapp/webhook`.
+    pub url: String,
+    pub conversations: usize,
+    pub in_flight: usize,
+    /// Digits after `+243` that every phone of this run starts with, so that runs on
+    /// one database do not continue each other's conversations.
+    pub phone_prefix: String,
+}
+
+/// The answers of person `i` to the default flow: all different people (for `i` below
+/// 26³), many of them sharing the letters that go into the code.
+pub fn person(i: usize) -> [String; 5] {
+    let letters = |mut n: usize| {
+        let mut s = String::new();
+        for _ in 0..3 {
+            s.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+        }
+        s
+    };
+    [
+        (1950 + i % 60).to_string(),
+        ["Kinshasa", "Mbandaka", "Kisangani", "Bukavu"][i % 4].to_owned(),
+        format!("Jean{}", letters(i)),
+        (1 + i % 28).to_string(),
+        format!("Kabila{}", letters(i / 3)),
+    ]
+}
+
+/// The messages of one full conversation: greeting, language, the answers, confirmation.
+pub fn conversation_messages(i: usize) -> Vec<String> {
+    let mut messages = vec!["Bonjour".to_owned(), "1".to_owned()];
+    messages.extend(person(i));
+    messages.push("oui".to_owned());
+    messages
+}
+
+/// The code in a TwiML reply, between the monospace marks.
+pub fn code_in(twiml: &str) -> Option<&str> {
+    let start = twiml.find("```")? + 3;
+    let end = start + twiml[start..].find("```")?;
+    Some(&twiml[start..end])
+}
+
+/// The form body Twilio posts for one WhatsApp message.
+pub fn twilio_form(phone: &str, body: &str, message_sid: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("From", &format!("whatsapp:{phone}"))
+        .append_pair("Body", body)
+        .append_pair("NumMedia", "0")
+        .append_pair("MessageSid", message_sid)
+        .finish()
+}
+
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub requests: usize,
+    pub conversations_completed: usize,
+    /// Non-200 answers, transport errors and conversations that ended without a code.
+    pub errors: usize,
+    /// The first few errors, for the operator.
+    pub error_samples: Vec<String>,
+    pub elapsed: Duration,
+    /// Every request's latency, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadReport {
+    pub fn requests_per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn conversations_per_second(&self) -> f64 {
+        self.conversations_completed as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+
+    pub fn summary(&self, label: &str) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "{label}: {} requests in {:.2} s = {:.0} requests/s, {:.0} conversations/s; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; errors {}",
+            self.requests,
+            self.elapsed.as_secs_f64(),
+            self.requests_per_second(),
+            self.conversations_per_second(),
+            ms(self.percentile(50.0)),
+            ms(self.percentile(95.0)),
+            ms(self.percentile(99.0)),
+            ms(self.latencies.last().copied().unwrap_or_default()),
+            self.errors,
+        )
+    }
+}
+
+/// What one worker saw.
+#[derive(Default)]
+struct WorkerTally {
+    requests: usize,
+    completed: usize,
+    errors: usize,
+    error_samples: Vec<String>,
+    latencies: Vec<Duration>,
+}
+
+impl WorkerTally {
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        if self.error_samples.len() < 5 {
+            self.error_samples.push(what);
+        }
+    }
+}
+
+/// Runs `plan.conversations` conversations, `plan.in_flight` at a time, each on its own
+/// phone. `expect_codes` is false for the floor, whose fixed reply carries no code.
+pub async fn run_load(plan: &LoadPlan, expect_codes: bool) -> anyhow::Result<LoadReport> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(plan.in_flight)
+        .timeout(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .build()
+        .context("cannot build the HTTP client")?;
+    // Message ids must be new even when a run repeats on the same database.
+    let run_id = format!("{:08x}", rand::random::<u32>());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..plan.in_flight.max(1) {
+        let (client, next, plan, run_id) =
+            (client.clone(), next.clone(), plan.clone(), run_id.clone());
+        workers.spawn(async move {
+            let mut tally = WorkerTally::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= plan.conversations {
+                    return tally;
+                }
+                converse(&client, &plan, &run_id, i, expect_codes, &mut tally).await;
+            }
+        });
+    }
+    let mut report = LoadReport::default();
+    while let Some(tally) = workers.join_next().await {
+        let tally = tally.context("a load worker panicked")?;
+        report.requests += tally.requests;
+        report.conversations_completed += tally.completed;
+        report.errors += tally.errors;
+        report.error_samples.extend(tally.error_samples);
+        report.latencies.extend(tally.latencies);
+    }
+    report.elapsed = started.elapsed();
+    report.latencies.sort_unstable();
+    report.error_samples.truncate(5);
+    Ok(report)
+}
+
+async fn converse(
+    client: &reqwest::Client,
+    plan: &LoadPlan,
+    run_id: &str,
+    i: usize,
+    expect_codes: bool,
+    tally: &mut WorkerTally,
+) {
+    let phone = format!("+243{}{i:07}", plan.phone_prefix);
+    let messages = conversation_messages(i);
+    for (n, text) in messages.iter().enumerate() {
+        let body = twilio_form(&phone, text, &format!("SM{run_id}{i:08}{n:02}"));
+        let sent = Instant::now();
+        let outcome = post_form(client, &plan.url, body).await;
+        tally.latencies.push(sent.elapsed());
+        tally.requests += 1;
+        match outcome {
+            Ok((200, reply)) => {
+                let last = n + 1 == messages.len();
+                if last && expect_codes && code_in(&reply).is_none() {
+                    tally.error(format!("conversation {i} ended without a code: {reply}"));
+                    return;
+                }
+                if last {
+                    tally.completed += 1;
+                }
+            }
+            Ok((status, reply)) => {
+                tally.error(format!(
+                    "conversation {i}, message {n}: HTTP {status}: {reply}"
+                ));
+                return;
+            }
+            Err(e) => {
+                tally.error(format!("conversation {i}, message {n}: {e}"));
+                return;
+            }
+        }
+    }
+}
+
+async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    body: String,
+) -> reqwest::Result<(u16, String)> {
+    let response = client
+        .post(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await?))
+}
+
+const FLOOR_TWIML: &str =
+    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>OK</Message></Response>"#;
+
+/// The floor of SPEC §7: parse the Twilio form, answer a fixed TwiML, nothing else.
+pub fn floor_router() -> Router {
+    async fn answer(body: Bytes) -> Response {
+        match twilio::parse_form(&body) {
+            Ok(_) => (
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                FLOOR_TWIML,
+            )
+                .into_response(),
+            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        }
+    }
+    Router::new()
+        .route("/whatsapp/webhook", post(answer))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Starts the floor server on its own runtime (as many workers as `ciu serve` gets), so
+/// that it competes with the load generator for the CPU like a separate server would.
+/// Returns its webhook URL; the server lives until the process exits.
+pub fn start_floor_server() -> anyhow::Result<String> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen for the floor server")?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("floor")
+        .build()
+        .context("cannot start the floor server's runtime")?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let served = match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => axum::serve(listener, floor_router()).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = served {
+                eprintln!("floor server stopped: {e}");
+            }
+        })
+    });
+    Ok(format!("http://{address}/whatsapp/webhook"))
+}
+
+/// Peak and current resident memory of a process, from `/proc/<pid>/status` (Linux).
+pub fn resident_memory(pid: u32) -> Option<(String, String)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// CPU time a process has used so far (user + system, all threads), from
+/// `/proc/<pid>/stat`. Per request, it compares two builds even on a busy machine.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports these in USER_HZ, 100 per second on every common configuration.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let report = LoadReport {
+            latencies: (1..=100).map(Duration::from_millis).collect(),
+            ..LoadReport::default()
+        };
+        assert_eq!(report.percentile(50.0), Duration::from_millis(50));
+        assert_eq!(report.percentile(99.0), Duration::from_millis(99));
+        assert_eq!(report.percentile(100.0), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_form_parses_back() {
+        let form = twilio_form("+243990000001", "Jean-Noël & fils", "SM1");
+        let (inbound, _) = twilio::parse_form(form.as_bytes()).unwrap();
+        assert_eq!(inbound.from, "whatsapp:+243990000001");
+        assert_eq!(inbound.body, "Jean-Noël & fils");
+        assert_eq!(inbound.message_sid.as_deref(), Some("SM1"));
+    }
+
+    #[test]
+    fn people_are_distinct() {
+        let people: std::collections::HashSet<_> = (0..2000).map(person).collect();
+        assert_eq!(people.len(), 2000);
+    }
+}
