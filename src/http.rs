@@ -288,8 +288,22 @@ async fn meta_webhook(State(state): State<AppState>, headers: HeaderMap, body: B
         };
         // On failure Meta redelivers the whole batch; the messages already processed
         // are recognised by their wamid and not answered twice.
-        if let Err(e) = state.bot.handle(message, Utc::now()).await {
-            return processing_failed(&e, "meta");
+        let handled = match state.bot.handle_message(message, Utc::now()).await {
+            Ok(handled) => handled,
+            Err(e) => return processing_failed(&e, "meta"),
+        };
+        // The QR image follows the code's message; without it the code is still sent.
+        if let (Some(qr), Some(code)) = (&state.qr, &handled.code) {
+            if let Some(url) = publish_qr(qr, code).await {
+                let image = crate::qr::whatsapp_cloud_image(&url);
+                if let Err(e) = state
+                    .bot
+                    .queue_message("meta", &inbound.phone, &image, Utc::now())
+                    .await
+                {
+                    tracing::warn!(error = %e, "QR image not queued: the code is sent as text only");
+                }
+            }
         }
     }
     StatusCode::OK.into_response()

@@ -48,7 +48,7 @@ impl QrPublisher {
     }
 
     /// Keeps `code` for [`QR_LIFETIME`] and returns the public URL of its image. The
-    /// Meta channel sends this URL as an image link ([`whatsapp_cloud_image`]); Twilio
+    /// Meta channel sends this URL as an image message ([`whatsapp_cloud_image`]); Twilio
     /// as a `<Media>` of the reply.
     pub async fn publish(&self, code: &str, now: DateTime<Utc>) -> Result<String, StoreError> {
         let mut token = [0u8; 16];
@@ -115,21 +115,10 @@ pub fn render_png(text: &str) -> Vec<u8> {
     png
 }
 
-/// The WhatsApp Cloud API message (`POST /{phone-number-id}/messages`) that sends the
-/// image at `link` to `to`, with `caption` under it: how the Meta channel delivers a
-/// [`QrPublisher::publish`]ed image.
-pub fn whatsapp_cloud_image(to: &str, link: &str, caption: Option<&str>) -> serde_json::Value {
-    let mut image = serde_json::json!({ "link": link });
-    if let Some(caption) = caption {
-        image["caption"] = caption.into();
-    }
-    serde_json::json!({
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "image",
-        "image": image,
-    })
+/// The WhatsApp Cloud API message body that shows the image at `link`: how the Meta
+/// channel delivers a [`QrPublisher::publish`]ed image (the sender adds the recipient).
+pub fn whatsapp_cloud_image(link: &str) -> serde_json::Value {
+    serde_json::json!({ "type": "image", "image": { "link": link } })
 }
 
 #[cfg(test)]
@@ -146,19 +135,5 @@ mod tests {
         assert_eq!(info.width, info.height);
         // Version 2 (25 modules) plus 4 blank modules each side.
         assert_eq!(info.width as usize, (25 + 8) * MODULE_PIXELS);
-    }
-
-    #[test]
-    fn the_cloud_api_message_is_an_image_link() {
-        let message = whatsapp_cloud_image(
-            "243991234567",
-            "https://votre-domaine.cd/qr/00",
-            Some("CIU"),
-        );
-        assert_eq!(message["type"], "image");
-        assert_eq!(message["image"]["link"], "https://votre-domaine.cd/qr/00");
-        assert_eq!(message["image"]["caption"], "CIU");
-        let bare = whatsapp_cloud_image("243991234567", "https://x/qr/00", None);
-        assert!(bare["image"].get("caption").is_none());
     }
 }

@@ -96,18 +96,31 @@ impl Bot {
         }
     }
 
-    pub async fn handle(
+    /// Queues one more message for `phone` behind what is already queued (the QR image
+    /// after the code), sealed like every outbox row, and wakes the worker.
+    pub async fn queue_message(
         &self,
-        message: Message<'_>,
+        channel: &str,
+        phone: &str,
+        body: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Reply>, StoreError> {
-        self.handle_message(message, now)
-            .await
-            .map(|handled| handled.replies)
+    ) -> Result<(), StoreError> {
+        let mut tx = self.store.begin(&self.stored_phone(phone)).await?;
+        let payload = serde_json::to_vec(body).expect("JSON values serialize");
+        tx.enqueue_outbound(
+            channel,
+            &self.sealer.seal(phone.as_bytes()),
+            &self.sealer.seal(&payload),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox_queued.notify_one();
+        Ok(())
     }
 
-    /// [`Bot::handle`], also telling which code the conversation reached (for a channel
-    /// that sends the code as a QR image too).
+    /// Processes one inbound message; returns the replies and the code the conversation
+    /// reached, if it did (channels send it as a QR image too).
     pub async fn handle_message(
         &self,
         message: Message<'_>,

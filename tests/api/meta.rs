@@ -874,3 +874,40 @@ async fn routes_exist_only_for_enabled_channels() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_code_is_followed_by_its_qr_image() {
+    for_each_database(|url| async move {
+        let graph = StandIn::start().await;
+        let public = "https://whatsapp.example.cd";
+        let app = spawn_meta_app(
+            &url,
+            &graph,
+            &[("ENABLE_QR_CODE", "true"), ("PUBLIC_BASE_URL", public)],
+        )
+        .await;
+        let mut chat = Chat::new(&app, &graph, "243991230000");
+        chat.text("Bonjour").await;
+        chat.tap_row("fr").await;
+        for answer in GUIDE {
+            chat.text(answer).await;
+        }
+        let result = chat.tap_button("yes").await;
+        assert_eq!(result.len(), 2, "the code, then its image: {result:?}");
+        let code = code_in(&shown(&result[0]).0).unwrap();
+        assert_eq!(result[1]["type"], "image");
+        let link = result[1]["image"]["link"].as_str().unwrap();
+        let path = link.strip_prefix(public).expect("a public link");
+        let png = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(crate::qr::decode_qr(&png), code);
+    })
+    .await;
+}

@@ -19,7 +19,7 @@ fn media_url(reply: &Reply) -> Option<String> {
 }
 
 /// The text of a PNG holding one QR code.
-fn decode_qr(png: &[u8]) -> String {
+pub fn decode_qr(png: &[u8]) -> String {
     let mut reader = png::Decoder::new(std::io::Cursor::new(png))
         .read_info()
         .unwrap();
