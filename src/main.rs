@@ -225,16 +225,21 @@ async fn migrate() -> ExitCode {
     }
 }
 
-async fn cleanup() -> ExitCode {
-    let Some(settings) = settings() else {
-        return ExitCode::FAILURE;
-    };
-    let store = match startup::connect_store(&settings).await {
-        Ok(store) => store,
+/// The settings' database, migrated; errors are printed (variable, or connection).
+async fn open_store() -> Option<ciu::store::Store> {
+    let settings = settings()?;
+    match startup::connect_store(&settings).await {
+        Ok(store) => Some(store),
         Err(e) => {
             eprintln!("{e:#}");
-            return ExitCode::FAILURE;
+            None
         }
+    }
+}
+
+async fn cleanup() -> ExitCode {
+    let Some(store) = open_store().await else {
+        return ExitCode::FAILURE;
     };
     match store.cleanup_expired(chrono::Utc::now()).await {
         Ok(n) => {
@@ -249,15 +254,8 @@ async fn cleanup() -> ExitCode {
 }
 
 async fn stats(json: bool) -> ExitCode {
-    let Some(settings) = settings() else {
+    let Some(store) = open_store().await else {
         return ExitCode::FAILURE;
-    };
-    let store = match startup::connect_store(&settings).await {
-        Ok(store) => store,
-        Err(e) => {
-            eprintln!("{e:#}");
-            return ExitCode::FAILURE;
-        }
     };
     match store.stats(chrono::Utc::now()).await {
         Ok(stats) if json => {
@@ -278,15 +276,8 @@ async fn stats(json: bool) -> ExitCode {
 async fn export(format: ExportFormat, output: Option<PathBuf>) -> ExitCode {
     // `--format` names the format so others can be added; CSV is the one there is.
     let ExportFormat::Csv = format;
-    let Some(settings) = settings() else {
+    let Some(store) = open_store().await else {
         return ExitCode::FAILURE;
-    };
-    let store = match startup::connect_store(&settings).await {
-        Ok(store) => store,
-        Err(e) => {
-            eprintln!("{e:#}");
-            return ExitCode::FAILURE;
-        }
     };
     let outcome = match &output {
         None => {
