@@ -448,3 +448,23 @@ fn menu_titles_too_long_for_whatsapp() {
         );
     }
 }
+
+#[test]
+fn long_labels_are_fine_without_a_correction_list() {
+    let c = Copy::new();
+    c.edit(
+        "locales/en/ciu.ftl",
+        "label-first-name = ",
+        "label-first-name = The first name you were given at birth, ",
+    );
+    let text = std::fs::read_to_string(c.path(FLOW)).unwrap();
+    let start = text.find("confirm:\n").unwrap();
+    let end = text.find("\nsteps:").unwrap();
+    std::fs::write(
+        c.path(FLOW),
+        format!("{}confirm: false\n{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let (code, out) = c.check();
+    assert_eq!(code, 0, "{out}");
+}

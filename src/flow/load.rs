@@ -781,6 +781,10 @@ impl Checker {
 
     /// Question labels are the rows of the "which answer to correct?" list.
     fn check_label_lengths(&mut self, def: &FlowDef, steps: &[CompiledStep], catalogs: &Catalogs) {
+        // Without the confirmation step there is no correction list to show them in.
+        if !def.confirm.enabled() {
+            return;
+        }
         for lang in &def.locales {
             let Some(catalog) = catalogs.get(lang) else {
                 continue;
