@@ -5,6 +5,7 @@
 #   bench/run.sh                 # SQLite and PostgreSQL, 50 and 500 conversations in flight
 #   bench/run.sh sqlite          # one backend
 #   CONVERSATIONS=2000 bench/run.sh
+#   IN_FLIGHT=50 bench/run.sh sqlite   # one load level only
 #
 # PostgreSQL: a database is created and dropped on BENCH_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres). SERVER_BIN measures another
@@ -59,7 +60,7 @@ start_server() {
 }
 
 for backend in "${backends[@]}"; do
-    for in_flight in 50 500; do
+    for in_flight in ${IN_FLIGHT:-50 500}; do
         case $backend in
             sqlite)
                 rm -f "$work"/bench.db*

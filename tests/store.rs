@@ -977,20 +977,13 @@ async fn no_answer_is_stored_in_clear() {
 }
 
 #[tokio::test]
-async fn an_in_memory_sqlite_database_works_and_serializes() {
-    let store = Store::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    let tasks: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(increment_counter(store.clone(), "phone-a")))
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
+async fn an_in_memory_sqlite_database_is_refused_with_the_reason() {
+    // It would forget every code at the next restart.
+    for url in ["sqlite::memory:", "sqlite://ciu.db?mode=memory"] {
+        let refused = Store::connect(url).await.err().unwrap();
+        assert!(matches!(refused, StoreError::InMemoryUnsupported), "{url}");
+        assert!(refused.to_string().contains("sqlite://ciu.db"), "{refused}");
     }
-    assert_eq!(read_counter(&store, "phone-a").await, 3);
-    let template = normal_template();
-    let marie = person(&template, "MARIE", "1985");
-    register(&store, "phone-a", &marie).await;
-    assert_eq!(store.stats(now()).await.unwrap().total_codes, 1);
 }
 
 #[tokio::test]

@@ -9,15 +9,23 @@ use sqlx::sqlite::SqliteError;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database unavailable: {0}")]
-    Unavailable(sqlx::Error),
+    Unavailable(Cause),
     #[error("database error: {0}")]
-    Query(sqlx::Error),
+    Query(Cause),
     #[error("database migration failed: {0}")]
     Migrate(MigrateError),
     /// The URL itself is never repeated: it may hold a password.
-    #[error("unsupported DATABASE_URL: expected sqlite://PATH, sqlite::memory:, postgres://... or postgresql://...")]
+    #[error(
+        "unsupported DATABASE_URL: expected sqlite://PATH, postgres://... or postgresql://..."
+    )]
     UnsupportedUrl,
+    /// An in-memory SQLite database forgets every code at each restart.
+    #[error("sqlite::memory: is not supported: codes must survive a restart; use a file, e.g. sqlite://ciu.db")]
+    InMemoryUnsupported,
 }
+
+/// The driver's error (sqlx, or rusqlite for the SQLite writer).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 impl StoreError {
     pub fn is_unavailable(&self) -> bool {
@@ -28,9 +36,9 @@ impl StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         if means_unavailable(&error) {
-            StoreError::Unavailable(error)
+            StoreError::Unavailable(error.into())
         } else {
-            StoreError::Query(error)
+            StoreError::Query(error.into())
         }
     }
 }
@@ -39,11 +47,32 @@ impl From<MigrateError> for StoreError {
     fn from(error: MigrateError) -> Self {
         match error {
             MigrateError::Execute(error) if means_unavailable(&error) => {
-                StoreError::Unavailable(error)
+                StoreError::Unavailable(error.into())
             }
             other => StoreError::Migrate(other),
         }
     }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        let unavailable = match &error {
+            rusqlite::Error::SqliteFailure(failure, _) => {
+                sqlite_code_means_unavailable(failure.extended_code)
+            }
+            _ => false,
+        };
+        if unavailable {
+            StoreError::Unavailable(error.into())
+        } else {
+            StoreError::Query(error.into())
+        }
+    }
+}
+
+/// BUSY/LOCKED after busy_timeout, IOERR, FULL, CANTOPEN (primary result codes).
+fn sqlite_code_means_unavailable(extended: i32) -> bool {
+    matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14)
 }
 
 /// The database cannot be reached or is overloaded, as opposed to a query it refused.
@@ -68,8 +97,7 @@ fn means_unavailable(error: &sqlx::Error) -> bool {
                     || code == "3D000"
             } else if let Some(error) = error.try_downcast_ref::<SqliteError>() {
                 let extended: i32 = error.code().and_then(|c| c.parse().ok()).unwrap_or(0);
-                // BUSY/LOCKED after busy_timeout, IOERR, FULL, CANTOPEN.
-                matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14)
+                sqlite_code_means_unavailable(extended)
             } else {
                 false
             }

@@ -19,6 +19,7 @@ macro_rules! with_pool {
 mod error;
 mod outbox;
 mod reports;
+mod sqlite_writer;
 mod tx;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -35,6 +36,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 pub use reports::ExportRecord;
+use sqlite_writer::SqliteWriter;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -60,16 +62,13 @@ enum Backend {
         pool: SqlitePool,
         /// SQLite allows one writer at a time. Queuing writers here, in order, avoids
         /// the sleep-and-retry of SQLite's busy handler between tasks of this process;
-        /// `BEGIN IMMEDIATE` still protects against other processes. The lock keeps the
-        /// writer's connection between transactions (no pool check-out, and no ping on
-        /// return, per message) when the pool has others for reads.
-        writer: Arc<Mutex<WriterConnection>>,
+        /// `BEGIN IMMEDIATE` still protects against other processes. Messages are
+        /// written through the lock's own connection (see [`sqlite_writer`]); other
+        /// writes (cleanup, outbox, QR images) hold the lock and use the pool.
+        writer: Arc<Mutex<SqliteWriter>>,
     },
     Postgres(PgPool),
 }
-
-/// The SQLite writer's connection, when it has one.
-type WriterConnection = Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>;
 
 /// Shows the backend only: connection options may hold a password.
 impl fmt::Debug for Store {
@@ -91,8 +90,9 @@ pub struct Stats {
 }
 
 impl Store {
-    /// Accepts `sqlite://PATH` (relative or `sqlite:///absolute`), `sqlite::memory:`,
-    /// `postgres://...` and `postgresql://...`. A missing SQLite file is created.
+    /// Accepts `sqlite://PATH` (relative or `sqlite:///absolute`), `postgres://...` and
+    /// `postgresql://...`. A missing SQLite file is created. An in-memory SQLite
+    /// database is refused: it would forget every code at the next restart.
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
         let backend = if database_url.starts_with("sqlite:") {
             connect_sqlite(database_url).await?
@@ -145,17 +145,11 @@ impl Store {
     /// waits 5 s and fails as unavailable.
     pub async fn begin(&self, phone: &str) -> Result<StoreTx, StoreError> {
         match &self.backend {
-            Backend::Sqlite { pool, writer } => {
-                let mut writer = lock_writer(writer).await?;
-                if writer.is_none() {
-                    *writer = Some(pool.acquire().await?);
-                }
-                // An in-memory database has a single connection: it goes back to the pool.
-                let keep_connection = pool.options().get_max_connections() > 1;
+            Backend::Sqlite { writer, .. } => {
                 // The transaction begins (IMMEDIATE: the write lock at once, so two
                 // transactions never both read and then fail to upgrade to writing)
                 // with the first statement.
-                Ok(StoreTx::sqlite(writer, keep_connection, phone))
+                Ok(StoreTx::sqlite(lock_writer(writer).await?, phone))
             }
             Backend::Postgres(pool) => {
                 // BEGIN and the phone's lock in one round trip (a simple query, so the
@@ -289,7 +283,7 @@ impl Store {
 
     async fn lock_writer_if_sqlite(
         &self,
-    ) -> Result<Option<OwnedMutexGuard<WriterConnection>>, StoreError> {
+    ) -> Result<Option<OwnedMutexGuard<SqliteWriter>>, StoreError> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => lock_writer(writer).await.map(Some),
             Backend::Postgres(_) => Ok(None),
@@ -298,8 +292,12 @@ impl Store {
 }
 
 async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
-    let options = SqliteConnectOptions::from_str(database_url)
-        .map_err(|_| StoreError::UnsupportedUrl)?
+    let options =
+        SqliteConnectOptions::from_str(database_url).map_err(|_| StoreError::UnsupportedUrl)?;
+    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+        return Err(StoreError::InMemoryUnsupported);
+    }
+    let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // Safe with WAL (no corruption on power loss, at worst the last commits are
@@ -307,28 +305,19 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(WAIT_LIMIT)
         .foreign_keys(true);
-    let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-    let pool_options = SqlitePoolOptions::new()
+    // Messages are written through the writer's own connection; these serve reads
+    // (health, statistics) and the other writes. A local file cannot go stale: no
+    // ping before each use.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
         .acquire_timeout(WAIT_LIMIT)
-        // A local file cannot go stale: skip the ping before each use.
-        .test_before_acquire(false);
-    let pool_options = if in_memory {
-        // An in-memory database lives as long as one of its connections: keep exactly
-        // one, forever (shared-cache table locks would otherwise fail fast).
-        pool_options
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        // Writes are serialized anyway; the extra connections serve reads (health,
-        // statistics) while a write is in progress.
-        pool_options.max_connections(4)
-    };
-    let pool = pool_options.connect_with(options).await?;
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
+    let writer = SqliteWriter::new(options.get_filename(), WAIT_LIMIT);
     Ok(Backend::Sqlite {
         pool,
-        writer: Arc::new(Mutex::new(None)),
+        writer: Arc::new(Mutex::new(writer)),
     })
 }
 
@@ -345,11 +334,11 @@ fn phone_lock_key(phone: &str) -> i64 {
 }
 
 async fn lock_writer(
-    writer: &Arc<Mutex<WriterConnection>>,
-) -> Result<OwnedMutexGuard<WriterConnection>, StoreError> {
+    writer: &Arc<Mutex<SqliteWriter>>,
+) -> Result<OwnedMutexGuard<SqliteWriter>, StoreError> {
     tokio::time::timeout(WAIT_LIMIT, writer.clone().lock_owned())
         .await
         // Waiting this long for the writer is the same condition as waiting for a
         // pooled connection: the database cannot keep up.
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))
+        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut.into()))
 }

@@ -2,10 +2,11 @@
 //! the reply, all committed together or not at all.
 
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolConnection;
-use sqlx::{Postgres, Sqlite, Transaction};
+use rusqlite::Connection;
+use sqlx::{Postgres, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
+use super::sqlite_writer::{self, parse_time, query_first, time_text, SqliteWriter};
 use super::StoreError;
 use crate::ciu::CiuRequest;
 
@@ -41,74 +42,48 @@ enum TxConn {
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// A SQLite transaction opened and closed by hand, so that `BEGIN IMMEDIATE` travels
-/// with the first statement and `COMMIT` with the last: each round trip is a hand-off
-/// to sqlx's worker thread, the main cost of a message.
+/// A transaction on the process's SQLite writer, begun with the first statement.
 struct SqliteTx {
-    /// The process's writer lock and its connection (always there until dropped).
-    writer: Option<OwnedMutexGuard<Option<PoolConnection<Sqlite>>>>,
-    /// Whether the connection stays with the lock afterwards, or goes back to the pool.
-    keep_connection: bool,
-    /// `BEGIN IMMEDIATE` was sent and no `COMMIT` yet.
+    writer: OwnedMutexGuard<SqliteWriter>,
+    /// `BEGIN IMMEDIATE` was run and no `COMMIT` yet.
     open: bool,
 }
 
 impl SqliteTx {
-    fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        self.writer
-            .as_mut()
-            .and_then(|writer| writer.as_mut())
-            .expect("the writer's connection is kept until drop")
+    /// The writer's connection, inside the transaction.
+    fn conn(&mut self) -> Result<&Connection, StoreError> {
+        if !self.open {
+            sqlite_writer::execute(self.writer.connection()?, "BEGIN IMMEDIATE", &[])?;
+            self.open = true;
+        }
+        self.writer.connection()
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.open {
+            sqlite_writer::execute(self.writer.connection()?, "COMMIT", &[])?;
+            self.open = false;
+        }
+        Ok(())
     }
 }
 
 /// Dropped while open (an error, a duplicate message, a cancelled request): rolls back
-/// in the background, keeping the writer lock until then so the next transaction never
-/// meets this one's. A connection that cannot roll back is closed (SQLite then rolls
-/// back), never reused in a transaction.
+/// before the writer lock is released, so the next transaction never meets this one's.
+/// A connection that cannot roll back is discarded (SQLite then rolls back), never
+/// reused in a transaction.
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        let Some(mut writer) = self.writer.take() else {
-            return;
-        };
-        let keep_connection = self.keep_connection;
-        if !self.open {
-            if !keep_connection {
-                writer.take();
+        if self.open {
+            let rolled_back = self
+                .writer
+                .connection()
+                .and_then(|conn| sqlite_writer::execute(conn, "ROLLBACK", &[]));
+            if rolled_back.is_err() {
+                self.writer.discard_connection();
             }
-            return;
         }
-        tokio::spawn(async move {
-            let rolled_back = match writer.as_mut() {
-                Some(conn) => sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok(),
-                None => true,
-            };
-            if !rolled_back || !keep_connection {
-                if let Some(mut conn) = writer.take() {
-                    if !rolled_back {
-                        conn.close_on_drop();
-                    }
-                }
-            }
-        });
     }
-}
-
-/// Runs the same sqlx expression on the transaction's connection, whatever the backend.
-macro_rules! with_conn {
-    ($tx:expr, $conn:ident => $body:expr) => {{
-        $tx.open_sqlite_transaction().await?;
-        match &mut $tx.conn {
-            TxConn::Sqlite(sqlite) => {
-                let $conn = sqlite.conn();
-                $body
-            }
-            TxConn::Postgres(transaction) => {
-                let $conn = &mut **transaction;
-                $body
-            }
-        }
-    }};
 }
 
 /// Whether an inbound message is seen for the first time.
@@ -121,11 +96,8 @@ pub enum Claim {
     },
 }
 
-/// `conversation_sessions` columns read back: state, locale, updated_at, expires_at.
-type SessionRow = (Option<Vec<u8>>, String, DateTime<Utc>, DateTime<Utc>);
-
 /// Whether the message was new, its stored reply, then the session columns (all NULL
-/// when the phone has no session).
+/// when the phone has no session): state, locale, updated_at, expires_at.
 type ClaimRow = (
     bool,
     Option<Vec<u8>>,
@@ -135,38 +107,23 @@ type ClaimRow = (
     Option<DateTime<Utc>>,
 );
 
-// Each message costs a few statements in a transaction that holds a lock; every round
-// trip saved is throughput (on SQLite each one is a hand-off to sqlx's worker thread).
-// So the claim is sent with the read of the session, and the session with the reply:
-// the only two statements here written once per dialect.
+/// `conversation_sessions` columns read back: state, locale, updated_at, expires_at.
+type SessionRow = (Option<Vec<u8>>, String, DateTime<Utc>, DateTime<Utc>);
 
-/// SQLite: two statements in one round trip; `changes()` tells whether the insert
-/// happened.
-macro_rules! sqlite_claim_and_read {
-    () => {
-        "INSERT INTO processed_messages (message_id, phone_number, processed_at)
-         VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING;
-         SELECT changes() = 1, m.reply, s.state, s.locale, s.updated_at, s.expires_at
-         FROM (SELECT 1) AS one
-         LEFT JOIN processed_messages AS m ON m.message_id = $1
-         LEFT JOIN conversation_sessions AS s ON s.phone_number = $2"
-    };
-}
-const SQLITE_CLAIM_AND_READ: &str = sqlite_claim_and_read!();
-const SQLITE_BEGIN_CLAIM_AND_READ: &str = concat!("BEGIN IMMEDIATE;", sqlite_claim_and_read!());
+/// Parameters: message id, phone, now.
+const CLAIM_MESSAGE: &str =
+    "INSERT INTO processed_messages (message_id, phone_number, processed_at)
+     VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING";
 
-macro_rules! load_session {
-    () => {
-        "SELECT state, locale, updated_at, expires_at FROM conversation_sessions
-         WHERE phone_number = $1"
-    };
-}
-const LOAD_SESSION: &str = load_session!();
-const SQLITE_BEGIN_LOAD_SESSION: &str = concat!("BEGIN IMMEDIATE;", load_session!());
+const READ_REPLY: &str = "SELECT reply FROM processed_messages WHERE message_id = $1";
 
-/// PostgreSQL: the insert as a data-modifying CTE. The outer query does not see the
-/// row the CTE inserts (same snapshot), and sees a duplicate's row because the phone
-/// lock orders this transaction after the one that processed it.
+const LOAD_SESSION: &str = "SELECT state, locale, updated_at, expires_at
+     FROM conversation_sessions WHERE phone_number = $1";
+
+/// PostgreSQL, where each statement is a round trip to the server: the claim, the
+/// stored reply and the session in one, the insert as a data-modifying CTE. The outer
+/// query does not see the row the CTE inserts (same snapshot), and sees a duplicate's
+/// row because the phone lock orders this transaction after the one that processed it.
 const POSTGRES_CLAIM_AND_READ: &str = "WITH claim AS (
          INSERT INTO processed_messages (message_id, phone_number, processed_at)
          VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING RETURNING 1
@@ -177,37 +134,21 @@ const POSTGRES_CLAIM_AND_READ: &str = "WITH claim AS (
      LEFT JOIN conversation_sessions AS s ON s.phone_number = $2";
 
 /// Parameters: phone, step, locale, state, now, expires_at.
-macro_rules! save_session {
-    () => {
-        "INSERT INTO conversation_sessions
-             (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6)
-         ON CONFLICT (phone_number) DO UPDATE SET
-             current_step = excluded.current_step,
-             locale = excluded.locale,
-             state = excluded.state,
-             updated_at = excluded.updated_at,
-             expires_at = excluded.expires_at"
-    };
-}
-const SAVE_SESSION: &str = save_session!();
+const SAVE_SESSION: &str = "INSERT INTO conversation_sessions
+         (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $5, $6)
+     ON CONFLICT (phone_number) DO UPDATE SET
+         current_step = excluded.current_step,
+         locale = excluded.locale,
+         state = excluded.state,
+         updated_at = excluded.updated_at,
+         expires_at = excluded.expires_at";
 
 /// Parameters: message id, reply.
 const RECORD_REPLY: &str = "UPDATE processed_messages SET reply = $2 WHERE message_id = $1";
 
-/// SQLite's last round trip: the kept writes and `COMMIT`. Parameters as in
-/// [`SAVE_SESSION`], then message id and reply as `$7` and `$8`.
-macro_rules! sqlite_record_reply {
-    () => {
-        "UPDATE processed_messages SET reply = $8 WHERE message_id = $7;"
-    };
-}
-const SQLITE_SAVE_SESSION_REPLY_COMMIT: &str =
-    concat!(save_session!(), ";", sqlite_record_reply!(), "COMMIT");
-const SQLITE_SAVE_SESSION_COMMIT: &str = concat!(save_session!(), ";COMMIT");
-const SQLITE_RECORD_REPLY_COMMIT: &str = concat!(sqlite_record_reply!(), "COMMIT");
-
-/// PostgreSQL: both writes in one statement. Parameters as for SQLite.
+/// PostgreSQL: both writes in one statement. Parameters as in [`SAVE_SESSION`], then
+/// message id and reply as `$7` and `$8`.
 const POSTGRES_SAVE_SESSION_AND_REPLY: &str = "WITH saved AS (
          INSERT INTO conversation_sessions
              (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
@@ -221,6 +162,31 @@ const POSTGRES_SAVE_SESSION_AND_REPLY: &str = "WITH saved AS (
          RETURNING 1
      )
      UPDATE processed_messages SET reply = $8 WHERE message_id = $7";
+
+const RENEW_EXISTING: &str = "UPDATE uic_records
+     SET request_count = request_count + 1, last_requested_at = $2
+     WHERE person_key = $1
+     RETURNING uic_code";
+
+/// Parameters: code, person key, phone, flow id, flow version, fingerprint, collision
+/// index, now.
+const INSERT_RECORD: &str = "INSERT INTO uic_records
+         (uic_code, person_key, phone_number, flow_id, flow_version,
+          derivation_fingerprint, collision_index, created_at, last_requested_at,
+          request_count)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)
+     ON CONFLICT DO NOTHING";
+
+const RECORD_COLLISION: &str =
+    "INSERT INTO ciu_collisions (flow_id, uic_code, collision_index, detected_at)
+     VALUES ($1, $2, $3, $4)";
+
+const DELETE_SESSION: &str = "DELETE FROM conversation_sessions WHERE phone_number = $1";
+
+/// Parameters: channel, recipient (as stored), sealed phone, sealed payload, now.
+const ENQUEUE_OUTBOUND: &str = "INSERT INTO outbox
+         (channel, recipient, phone, payload, attempts, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4, 0, $5, $5)";
 
 /// A saved conversation; `state` is sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,29 +221,23 @@ pub enum Registration {
 }
 
 impl StoreTx {
-    /// `writer` holds a connection that is not in a transaction: the first statement
-    /// opens one.
-    pub(super) fn sqlite(
-        writer: OwnedMutexGuard<Option<PoolConnection<Sqlite>>>,
-        keep_connection: bool,
-        phone: &str,
-    ) -> Self {
-        StoreTx {
-            conn: TxConn::Sqlite(SqliteTx {
-                writer: Some(writer),
-                keep_connection,
+    pub(super) fn sqlite(writer: OwnedMutexGuard<SqliteWriter>, phone: &str) -> Self {
+        Self::new(
+            TxConn::Sqlite(SqliteTx {
+                writer,
                 open: false,
             }),
-            phone: phone.to_owned(),
-            session_read: None,
-            pending_session: None,
-            pending_reply: None,
-        }
+            phone,
+        )
     }
 
     pub(super) fn postgres(tx: Transaction<'static, Postgres>, phone: &str) -> Self {
+        Self::new(TxConn::Postgres(tx), phone)
+    }
+
+    fn new(conn: TxConn, phone: &str) -> Self {
         StoreTx {
-            conn: TxConn::Postgres(tx),
+            conn,
             phone: phone.to_owned(),
             session_read: None,
             pending_session: None,
@@ -294,43 +254,46 @@ impl StoreTx {
         now: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let phone = &self.phone;
-        let (claimed, reply, state, locale, updated_at, expires_at): ClaimRow = match &mut self.conn
-        {
+        let session = match &mut self.conn {
             TxConn::Sqlite(sqlite) => {
-                let sql = if sqlite.open {
-                    SQLITE_CLAIM_AND_READ
-                } else {
-                    SQLITE_BEGIN_CLAIM_AND_READ
-                };
-                sqlite.open = true;
-                sqlx::query_as(sql)
-                    .bind(message_id)
-                    .bind(phone)
-                    .bind(now)
-                    .fetch_one(sqlite.conn())
-                    .await?
+                let conn = sqlite.conn()?;
+                let claimed = sqlite_writer::execute(
+                    conn,
+                    CLAIM_MESSAGE,
+                    &[&message_id, phone, &time_text(now)],
+                )? == 1;
+                if !claimed {
+                    let reply =
+                        query_first(conn, READ_REPLY, &[&message_id], |row| Ok(row.get(0)?))?;
+                    return Ok(Claim::Duplicate {
+                        reply: reply.flatten(),
+                    });
+                }
+                sqlite_read_session(conn, phone)?
             }
             TxConn::Postgres(tx) => {
-                sqlx::query_as(POSTGRES_CLAIM_AND_READ)
-                    .bind(message_id)
-                    .bind(phone)
-                    .bind(now)
-                    .fetch_one(&mut **tx)
-                    .await?
+                let (claimed, reply, state, locale, updated_at, expires_at): ClaimRow =
+                    sqlx::query_as(POSTGRES_CLAIM_AND_READ)
+                        .bind(message_id)
+                        .bind(phone)
+                        .bind(now)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                if !claimed {
+                    return Ok(Claim::Duplicate { reply });
+                }
+                match (locale, updated_at, expires_at) {
+                    (Some(locale), Some(updated_at), Some(expires_at)) => Some(StoredSession {
+                        state,
+                        locale,
+                        updated_at,
+                        expires_at,
+                    }),
+                    _ => None,
+                }
             }
         };
-        if !claimed {
-            return Ok(Claim::Duplicate { reply });
-        }
-        self.session_read = Some(match (locale, updated_at, expires_at) {
-            (Some(locale), Some(updated_at), Some(expires_at)) => Some(StoredSession {
-                state,
-                locale,
-                updated_at,
-                expires_at,
-            }),
-            _ => None,
-        });
+        self.session_read = Some(session);
         Ok(Claim::New)
     }
 
@@ -354,35 +317,23 @@ impl StoreTx {
         if let Some(read) = &self.session_read {
             return Ok(read.clone());
         }
-        let phone = &self.phone;
-        let row: Option<SessionRow> = match &mut self.conn {
-            TxConn::Sqlite(sqlite) => {
-                let sql = if sqlite.open {
-                    LOAD_SESSION
-                } else {
-                    SQLITE_BEGIN_LOAD_SESSION
-                };
-                sqlite.open = true;
-                sqlx::query_as(sql)
-                    .bind(phone)
-                    .fetch_optional(sqlite.conn())
-                    .await?
-            }
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => sqlite_read_session(sqlite.conn()?, &self.phone),
             TxConn::Postgres(tx) => {
-                sqlx::query_as(LOAD_SESSION)
-                    .bind(phone)
+                let row: Option<SessionRow> = sqlx::query_as(LOAD_SESSION)
+                    .bind(&self.phone)
                     .fetch_optional(&mut **tx)
-                    .await?
+                    .await?;
+                Ok(
+                    row.map(|(state, locale, updated_at, expires_at)| StoredSession {
+                        state,
+                        locale,
+                        updated_at,
+                        expires_at,
+                    }),
+                )
             }
-        };
-        Ok(
-            row.map(|(state, locale, updated_at, expires_at)| StoredSession {
-                state,
-                locale,
-                updated_at,
-                expires_at,
-            }),
-        )
+        }
     }
 
     /// Creates or replaces the session of this phone (written at commit). `current_step`
@@ -411,13 +362,17 @@ impl StoreTx {
     pub async fn delete_session(&mut self) -> Result<(), StoreError> {
         self.pending_session = None;
         self.session_read = Some(None);
-        with_conn!(self, conn => sqlx::query(
-            "DELETE FROM conversation_sessions WHERE phone_number = $1",
-        )
-        .bind(&self.phone)
-        .execute(conn)
-        .await
-        .map(drop))?;
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(sqlite.conn()?, DELETE_SESSION, &[&self.phone])?;
+            }
+            TxConn::Postgres(tx) => {
+                sqlx::query(DELETE_SESSION)
+                    .bind(&self.phone)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -480,131 +435,130 @@ impl StoreTx {
         payload: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        with_conn!(self, conn => sqlx::query(
-            "INSERT INTO outbox (channel, recipient, phone, payload, attempts, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, 0, $5, $5)",
-        )
-        .bind(channel)
-        .bind(&self.phone)
-        .bind(phone)
-        .bind(payload)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(drop))?;
-        Ok(())
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        let mut tx = self;
-        match &mut tx.conn {
-            TxConn::Sqlite(_) => tx.sqlite_write_pending_and_commit().await,
-            TxConn::Postgres(_) => {
-                tx.postgres_write_pending().await?;
-                if let TxConn::Postgres(transaction) = tx.conn {
-                    transaction.commit().await?;
-                }
-                Ok(())
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(
+                    sqlite.conn()?,
+                    ENQUEUE_OUTBOUND,
+                    &[&channel, &self.phone, &phone, &payload, &time_text(now)],
+                )?;
             }
-        }
-    }
-
-    /// Sends `BEGIN IMMEDIATE` unless the transaction is open (or on PostgreSQL).
-    async fn open_sqlite_transaction(&mut self) -> Result<(), StoreError> {
-        if let TxConn::Sqlite(sqlite) = &mut self.conn {
-            if !sqlite.open {
-                sqlite.open = true;
-                sqlx::query("BEGIN IMMEDIATE")
-                    .execute(sqlite.conn())
+            TxConn::Postgres(tx) => {
+                sqlx::query(ENQUEUE_OUTBOUND)
+                    .bind(channel)
+                    .bind(&self.phone)
+                    .bind(phone)
+                    .bind(payload)
+                    .bind(now)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
         Ok(())
     }
 
-    /// The kept session and reply, then `COMMIT`, in one round trip.
-    async fn sqlite_write_pending_and_commit(&mut self) -> Result<(), StoreError> {
-        let (session, reply) = (self.pending_session.take(), self.pending_reply.take());
-        let sql = match (&session, &reply) {
-            (Some(_), Some(_)) => SQLITE_SAVE_SESSION_REPLY_COMMIT,
-            (Some(_), None) => SQLITE_SAVE_SESSION_COMMIT,
-            (None, Some(_)) => SQLITE_RECORD_REPLY_COMMIT,
-            (None, None) => "COMMIT",
-        };
-        let TxConn::Sqlite(sqlite) = &mut self.conn else {
-            unreachable!("called for SQLite only");
-        };
-        if !sqlite.open && session.is_none() && reply.is_none() {
-            // Nothing was read or written: there is no transaction to commit.
-            return Ok(());
-        }
-        self.open_sqlite_transaction().await?;
-        let TxConn::Sqlite(sqlite) = &mut self.conn else {
-            unreachable!("called for SQLite only");
-        };
-        let (message_id, reply) = reply.unzip();
-        sqlx::query(sql)
-            .bind(&self.phone)
-            .bind(session.as_ref().map(|s| s.current_step.as_str()))
-            .bind(session.as_ref().map(|s| s.locale.as_str()))
-            .bind(session.as_ref().map(|s| s.state.as_slice()))
-            .bind(session.as_ref().map(|s| s.now))
-            .bind(session.as_ref().map(|s| s.expires_at))
-            .bind(message_id)
-            .bind(reply)
-            .execute(sqlite.conn())
-            .await?;
-        sqlite.open = false;
-        Ok(())
-    }
-
-    /// Sends the kept session and reply, in one statement when there are both.
-    async fn postgres_write_pending(&mut self) -> Result<(), StoreError> {
-        match (self.pending_session.take(), self.pending_reply.take()) {
-            (Some(session), Some((message_id, reply))) => {
-                with_conn!(self, conn => sqlx::query(POSTGRES_SAVE_SESSION_AND_REPLY)
-                    .bind(&self.phone)
-                    .bind(&session.current_step)
-                    .bind(&session.locale)
-                    .bind(&session.state)
-                    .bind(session.now)
-                    .bind(session.expires_at)
-                    .bind(&message_id)
-                    .bind(&reply)
-                    .execute(conn)
-                    .await
-                    .map(drop))?;
-            }
-            (session, reply) => {
-                self.pending_session = session;
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        match self.conn {
+            TxConn::Sqlite(_) => {
                 self.write_pending_session().await?;
-                if let Some((message_id, reply)) = reply {
-                    with_conn!(self, conn => sqlx::query(RECORD_REPLY)
-                        .bind(&message_id)
-                        .bind(&reply)
-                        .execute(conn)
-                        .await
-                        .map(drop))?;
+                self.write_pending_reply().await?;
+                if let TxConn::Sqlite(sqlite) = &mut self.conn {
+                    sqlite.commit()?;
+                }
+                // Releases the writer lock, which wakes the next message waiting for it
+                // on this thread; yielding lets that message run now, instead of after
+                // this one has rendered and sent its reply: the lock never sits idle
+                // while messages wait (measured: +25 % messages per second).
+                drop(self);
+                tokio::task::yield_now().await;
+            }
+            TxConn::Postgres(_) => {
+                self.postgres_write_pending().await?;
+                if let TxConn::Postgres(transaction) = self.conn {
+                    transaction.commit().await?;
                 }
             }
         }
         Ok(())
     }
 
+    /// Sends the kept session and reply, in one statement when there are both.
+    async fn postgres_write_pending(&mut self) -> Result<(), StoreError> {
+        let TxConn::Postgres(tx) = &mut self.conn else {
+            unreachable!("called for PostgreSQL only");
+        };
+        if let (Some(session), Some((message_id, reply))) =
+            (&self.pending_session, &self.pending_reply)
+        {
+            sqlx::query(POSTGRES_SAVE_SESSION_AND_REPLY)
+                .bind(&self.phone)
+                .bind(&session.current_step)
+                .bind(&session.locale)
+                .bind(&session.state)
+                .bind(session.now)
+                .bind(session.expires_at)
+                .bind(message_id)
+                .bind(reply)
+                .execute(&mut **tx)
+                .await?;
+            self.pending_session = None;
+            self.pending_reply = None;
+            return Ok(());
+        }
+        self.write_pending_session().await?;
+        self.write_pending_reply().await
+    }
+
     async fn write_pending_session(&mut self) -> Result<(), StoreError> {
         let Some(session) = self.pending_session.take() else {
             return Ok(());
         };
-        with_conn!(self, conn => sqlx::query(SAVE_SESSION)
-            .bind(&self.phone)
-            .bind(&session.current_step)
-            .bind(&session.locale)
-            .bind(&session.state)
-            .bind(session.now)
-            .bind(session.expires_at)
-            .execute(conn)
-            .await
-            .map(drop))?;
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(
+                    sqlite.conn()?,
+                    SAVE_SESSION,
+                    &[
+                        &self.phone,
+                        &session.current_step,
+                        &session.locale,
+                        &session.state,
+                        &time_text(session.now),
+                        &time_text(session.expires_at),
+                    ],
+                )?;
+            }
+            TxConn::Postgres(tx) => {
+                sqlx::query(SAVE_SESSION)
+                    .bind(&self.phone)
+                    .bind(&session.current_step)
+                    .bind(&session.locale)
+                    .bind(&session.state)
+                    .bind(session.now)
+                    .bind(session.expires_at)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_pending_reply(&mut self) -> Result<(), StoreError> {
+        let Some((message_id, reply)) = self.pending_reply.take() else {
+            return Ok(());
+        };
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(sqlite.conn()?, RECORD_REPLY, &[&message_id, &reply])?;
+            }
+            TxConn::Postgres(tx) => {
+                sqlx::query(RECORD_REPLY)
+                    .bind(&message_id)
+                    .bind(&reply)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -614,17 +568,19 @@ impl StoreTx {
         person_key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
-        let code = with_conn!(self, conn => sqlx::query_scalar(
-            "UPDATE uic_records
-             SET request_count = request_count + 1, last_requested_at = $2
-             WHERE person_key = $1
-             RETURNING uic_code",
-        )
-        .bind(person_key)
-        .bind(now)
-        .fetch_optional(conn)
-        .await)?;
-        Ok(code)
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => query_first(
+                sqlite.conn()?,
+                RENEW_EXISTING,
+                &[&person_key, &time_text(now)],
+                |row| Ok(row.get(0)?),
+            ),
+            TxConn::Postgres(tx) => Ok(sqlx::query_scalar(RENEW_EXISTING)
+                .bind(person_key)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?),
+        }
     }
 
     /// `false` when the code or the person key is already taken.
@@ -636,26 +592,36 @@ impl StoreTx {
         record: &NewRecord,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let inserted = with_conn!(self, conn => sqlx::query(
-            "INSERT INTO uic_records
-                 (uic_code, person_key, phone_number, flow_id, flow_version,
-                  derivation_fingerprint, collision_index, created_at, last_requested_at,
-                  request_count)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(code)
-        .bind(person_key)
-        .bind(&record.phone_number)
-        .bind(&record.flow_id)
-        .bind(record.flow_version)
-        .bind(&record.fingerprint)
-        .bind(collision_index as i32)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected() == 1))?;
-        Ok(inserted)
+        let collision_index = collision_index as i32;
+        let inserted = match &mut self.conn {
+            TxConn::Sqlite(sqlite) => sqlite_writer::execute(
+                sqlite.conn()?,
+                INSERT_RECORD,
+                &[
+                    &code,
+                    &person_key,
+                    &record.phone_number,
+                    &record.flow_id,
+                    &record.flow_version,
+                    &record.fingerprint,
+                    &collision_index,
+                    &time_text(now),
+                ],
+            )?,
+            TxConn::Postgres(tx) => sqlx::query(INSERT_RECORD)
+                .bind(code)
+                .bind(person_key)
+                .bind(&record.phone_number)
+                .bind(&record.flow_id)
+                .bind(record.flow_version)
+                .bind(&record.fingerprint)
+                .bind(collision_index)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected() as usize,
+        };
+        Ok(inserted == 1)
     }
 
     async fn record_collision(
@@ -665,17 +631,25 @@ impl StoreTx {
         flow_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        with_conn!(self, conn => sqlx::query(
-            "INSERT INTO ciu_collisions (flow_id, uic_code, collision_index, detected_at)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(flow_id)
-        .bind(code)
-        .bind(collision_index as i32)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(drop))?;
+        let collision_index = collision_index as i32;
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(
+                    sqlite.conn()?,
+                    RECORD_COLLISION,
+                    &[&flow_id, &code, &collision_index, &time_text(now)],
+                )?;
+            }
+            TxConn::Postgres(tx) => {
+                sqlx::query(RECORD_COLLISION)
+                    .bind(flow_id)
+                    .bind(code)
+                    .bind(collision_index)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -684,13 +658,37 @@ impl StoreTx {
         record: &NewRecord,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        with_conn!(self, conn => sqlx::query(INSERT_FINGERPRINT)
-            .bind(&record.flow_id)
-            .bind(&record.fingerprint)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(drop))?;
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(
+                    sqlite.conn()?,
+                    INSERT_FINGERPRINT,
+                    &[&record.flow_id, &record.fingerprint, &time_text(now)],
+                )?;
+            }
+            TxConn::Postgres(tx) => {
+                sqlx::query(INSERT_FINGERPRINT)
+                    .bind(&record.flow_id)
+                    .bind(&record.fingerprint)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
+}
+
+fn sqlite_read_session(
+    conn: &Connection,
+    phone: &str,
+) -> Result<Option<StoredSession>, StoreError> {
+    query_first(conn, LOAD_SESSION, &[&phone], |row| {
+        Ok(StoredSession {
+            state: row.get(0)?,
+            locale: row.get(1)?,
+            updated_at: parse_time(&row.get::<_, String>(2)?)?,
+            expires_at: parse_time(&row.get::<_, String>(3)?)?,
+        })
+    })
 }
