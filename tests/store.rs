@@ -515,6 +515,64 @@ async fn transactions_for_one_phone_run_one_at_a_time() {
     .await;
 }
 
+/// On SQLite, messages that queue for the writer share one transaction (group commit):
+/// each must still be committed before its caller goes on (a reply never leaves before
+/// its message is stored), and a message that fails is undone alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_written_together_are_each_committed_or_undone_alone() {
+    for_each_backend(|db| async move {
+        let raw = std::sync::Arc::new(db.raw().await);
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let (store, raw) = (db.store.clone(), raw.clone());
+                tokio::spawn(async move {
+                    let phone = format!("phone-{i}");
+                    let mut tx = store.begin(&phone).await.unwrap();
+                    assert_eq!(
+                        tx.claim_message(&format!("message-{i}"), now()).await.unwrap(),
+                        Claim::New
+                    );
+                    // Hold the writer a little, so that the others queue behind.
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    tx.save_session("step", "fr", b"sealed", now() + Duration::minutes(15), now())
+                        .await
+                        .unwrap();
+                    if i % 5 == 0 {
+                        drop(tx); // fails: nothing of this message may remain
+                        return;
+                    }
+                    tx.commit().await.unwrap();
+                    // Committed means visible to any other connection, at once.
+                    let visible = raw
+                        .count(&format!(
+                            "SELECT COUNT(*) FROM conversation_sessions WHERE phone_number = '{phone}'"
+                        ))
+                        .await;
+                    assert_eq!(visible, 1, "{phone} returned before being committed");
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(raw.count("SELECT COUNT(*) FROM conversation_sessions").await, 32);
+        assert_eq!(raw.count("SELECT COUNT(*) FROM processed_messages").await, 32);
+        let undone = raw
+            .count(
+                "SELECT COUNT(*) FROM processed_messages
+                 WHERE message_id IN ('message-0', 'message-5', 'message-35')",
+            )
+            .await;
+        assert_eq!(undone, 0);
+        // The writer is free and in a clean state: the next message is stored.
+        let mut tx = db.store.begin("phone-late").await.unwrap();
+        tx.claim_message("message-late", now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(raw.count("SELECT COUNT(*) FROM processed_messages").await, 33);
+    })
+    .await;
+}
+
 /// Read-modify-write of a counter in the sealed session state, slow enough for
 /// concurrent calls to overlap if they were not serialized.
 async fn increment_counter(store: Store, phone: &'static str) {

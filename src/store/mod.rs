@@ -29,14 +29,12 @@ use sqlx::sqlite::{
 };
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 pub use reports::ExportRecord;
-use sqlite_writer::SqliteWriter;
+use sqlite_writer::{SqliteWriter, WriterGuard, WriterLock};
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -65,7 +63,7 @@ enum Backend {
         /// `BEGIN IMMEDIATE` still protects against other processes. Messages are
         /// written through the lock's own connection (see [`sqlite_writer`]); other
         /// writes (cleanup, outbox, QR images) hold the lock and use the pool.
-        writer: Arc<Mutex<SqliteWriter>>,
+        writer: WriterLock,
     },
     Postgres(PgPool),
 }
@@ -149,7 +147,7 @@ impl Store {
                 // The transaction begins (IMMEDIATE: the write lock at once, so two
                 // transactions never both read and then fail to upgrade to writing)
                 // with the first statement.
-                Ok(StoreTx::sqlite(lock_writer(writer).await?, phone))
+                Ok(StoreTx::sqlite(writer.lock().await?, phone))
             }
             Backend::Postgres(pool) => {
                 // BEGIN and the phone's lock in one round trip (a simple query, so the
@@ -281,11 +279,9 @@ impl Store {
         Ok(count)
     }
 
-    async fn lock_writer_if_sqlite(
-        &self,
-    ) -> Result<Option<OwnedMutexGuard<SqliteWriter>>, StoreError> {
+    async fn lock_writer_if_sqlite(&self) -> Result<Option<WriterGuard>, StoreError> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => lock_writer(writer).await.map(Some),
+            Backend::Sqlite { writer, .. } => writer.lock_for_pool().await.map(Some),
             Backend::Postgres(_) => Ok(None),
         }
     }
@@ -314,11 +310,11 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
         .test_before_acquire(false)
         .connect_with(options.clone())
         .await?;
-    let writer = SqliteWriter::new(options.get_filename(), WAIT_LIMIT);
-    Ok(Backend::Sqlite {
-        pool,
-        writer: Arc::new(Mutex::new(writer)),
-    })
+    let writer = WriterLock::new(
+        SqliteWriter::new(options.get_filename(), WAIT_LIMIT),
+        WAIT_LIMIT,
+    );
+    Ok(Backend::Sqlite { pool, writer })
 }
 
 /// The advisory lock of one phone, the same in every process: two phones that happen
@@ -331,14 +327,4 @@ fn phone_lock_key(phone: &str) -> i64 {
             .try_into()
             .expect("a SHA-256 digest has 32 bytes"),
     )
-}
-
-async fn lock_writer(
-    writer: &Arc<Mutex<SqliteWriter>>,
-) -> Result<OwnedMutexGuard<SqliteWriter>, StoreError> {
-    tokio::time::timeout(WAIT_LIMIT, writer.clone().lock_owned())
-        .await
-        // Waiting this long for the writer is the same condition as waiting for a
-        // pooled connection: the database cannot keep up.
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut.into()))
 }

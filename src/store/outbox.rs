@@ -61,7 +61,7 @@ impl Store {
     ) -> Result<Vec<OutboundRow>, StoreError> {
         let rows: Vec<RawRow> = match &self.backend {
             Backend::Sqlite { pool, writer } => {
-                let _writer = super::lock_writer(writer).await?;
+                let _writer = writer.lock_for_pool().await?;
                 sqlx::query_as(claim_sql!(""))
                     .bind(channel)
                     .bind(now)

@@ -7,23 +7,63 @@
 //! statement here takes microseconds (WAL, no fsync per commit), so it runs right on
 //! the task that holds the lock: a message holds the writer for its own work only.
 //!
+//! Group commit: when other messages are waiting for the writer, a message does not
+//! commit; it leaves the transaction open for them and waits for the one that does
+//! (the last of the queue, or the 64th). The messages written together share one
+//! commit, so the pages they touch in common (the ends of the time-ordered tables and
+//! indexes) go to the log once per batch, not once per message. Each message runs in
+//! a savepoint: one that fails is undone alone. No reply leaves before its message is
+//! committed, and if a commit fails, every message of the batch is told so (503: the
+//! provider sends them again).
+//!
 //! Values are written as sqlx writes them (timestamps as RFC 3339 text in UTC), so the
 //! rest of the store, still on sqlx, reads and compares them alike.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, OpenFlags};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 use super::StoreError;
 
-/// The writer's connection, opened on first use and again after a failure.
+/// The most messages committed together: bounds how long the first one waits.
+const MAX_BATCH: usize = 64;
+/// A message that joined a batch and has heard nothing after this long commits the
+/// batch itself (the messages expected to continue it were cancelled meanwhile).
+const BATCH_WAIT_LIMIT: Duration = Duration::from_millis(50);
+
+/// The writer's connection, opened on first use and again after a failure, and the
+/// transaction open on it.
 pub struct SqliteWriter {
     path: PathBuf,
     busy_timeout: Duration,
     connection: Option<Connection>,
+    batch: Option<Batch>,
+    batches_begun: u64,
+}
+
+/// Messages written in one transaction, not yet committed.
+struct Batch {
+    id: u64,
+    /// Messages that finished their work and wait for the commit.
+    members: usize,
+    /// `Some(true)` once committed, `Some(false)` if it failed (nothing of it kept).
+    outcome: watch::Sender<Option<bool>>,
+}
+
+/// What becomes of a message's savepoint when its transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Savepoint {
+    /// The message wrote nothing.
+    None,
+    Keep,
+    Undo,
 }
 
 impl SqliteWriter {
@@ -32,7 +72,66 @@ impl SqliteWriter {
             path: path.to_owned(),
             busy_timeout,
             connection: None,
+            batch: None,
+            batches_begun: 0,
         }
+    }
+
+    /// Opens a savepoint for one message, inside the batch's transaction (begun if
+    /// none is open); returns the connection to write with.
+    pub fn begin_message(&mut self) -> Result<&Connection, StoreError> {
+        if self.batch.is_none() {
+            // IMMEDIATE: the write lock at once, so a transaction never reads and then
+            // fails to upgrade to writing (another process may write to the file).
+            execute(self.connection()?, "BEGIN IMMEDIATE", &[])?;
+            self.batches_begun += 1;
+            self.batch = Some(Batch {
+                id: self.batches_begun,
+                members: 0,
+                outcome: watch::channel(None).0,
+            });
+        }
+        execute(self.connection()?, "SAVEPOINT message", &[])?;
+        self.connection()
+    }
+
+    /// Commits the open transaction, if any, and tells the messages waiting for it.
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        let Some(batch) = self.batch.take() else {
+            return Ok(());
+        };
+        let committed = self
+            .connection()
+            .and_then(|connection| execute(connection, "COMMIT", &[]));
+        if committed.is_err() {
+            let rolled_back = self
+                .connection()
+                .and_then(|connection| execute(connection, "ROLLBACK", &[]));
+            if rolled_back.is_err() {
+                self.discard_connection();
+            }
+        }
+        batch.outcome.send_replace(Some(committed.is_ok()));
+        committed.map(drop)
+    }
+
+    fn end_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        let statements: &[&str] = match savepoint {
+            Savepoint::None => &[],
+            Savepoint::Keep => &["RELEASE message"],
+            Savepoint::Undo => &["ROLLBACK TO message", "RELEASE message"],
+        };
+        for sql in statements {
+            if let Err(error) = self
+                .connection()
+                .and_then(|connection| execute(connection, sql, &[]))
+            {
+                // The transaction is in an unknown state: none of it is kept.
+                self.discard_connection();
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     pub fn connection(&mut self) -> Result<&Connection, StoreError> {
@@ -43,9 +142,13 @@ impl SqliteWriter {
     }
 
     /// Forgets a connection left in an unknown state (a failed rollback); the next
-    /// message opens a fresh one, and SQLite rolls back what this one left open.
-    pub fn discard_connection(&mut self) {
+    /// message opens a fresh one, and SQLite rolls back what this one left open: the
+    /// messages waiting for that transaction are told it failed.
+    fn discard_connection(&mut self) {
         self.connection = None;
+        if let Some(batch) = self.batch.take() {
+            batch.outcome.send_replace(Some(false));
+        }
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
@@ -62,6 +165,137 @@ impl SqliteWriter {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         Ok(connection)
+    }
+}
+
+/// The process's writer lock, and how many wait for it (so a message knows whether to
+/// leave the transaction open for others).
+#[derive(Clone)]
+pub struct WriterLock {
+    writer: Arc<Mutex<SqliteWriter>>,
+    waiting: Arc<AtomicUsize>,
+    wait_limit: Duration,
+}
+
+impl WriterLock {
+    pub fn new(writer: SqliteWriter, wait_limit: Duration) -> Self {
+        WriterLock {
+            writer: Arc::new(Mutex::new(writer)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            wait_limit,
+        }
+    }
+
+    /// The writer, for a message: a transaction left open by the previous messages
+    /// stays open.
+    pub async fn lock(&self) -> Result<WriterGuard, StoreError> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let locked = tokio::time::timeout(self.wait_limit, self.writer.clone().lock_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match locked {
+            Ok(guard) => Ok(WriterGuard {
+                guard,
+                lock: self.clone(),
+            }),
+            // Waiting this long for the writer means the database cannot keep up.
+            Err(_) => Err(StoreError::Unavailable(
+                "timed out waiting for the SQLite writer".into(),
+            )),
+        }
+    }
+
+    /// The writer, for a write through the pool: the open transaction is committed
+    /// first (it holds SQLite's write lock).
+    pub async fn lock_for_pool(&self) -> Result<WriterGuard, StoreError> {
+        let mut guard = self.lock().await?;
+        guard.commit_batch()?;
+        Ok(guard)
+    }
+}
+
+/// The writer, held.
+pub struct WriterGuard {
+    guard: OwnedMutexGuard<SqliteWriter>,
+    lock: WriterLock,
+}
+
+impl Deref for WriterGuard {
+    type Target = SqliteWriter;
+    fn deref(&self) -> &SqliteWriter {
+        &self.guard
+    }
+}
+
+impl DerefMut for WriterGuard {
+    fn deref_mut(&mut self) -> &mut SqliteWriter {
+        &mut self.guard
+    }
+}
+
+/// How a message learns that its writes are committed.
+pub enum Finished {
+    /// Committed (or failed) by this message, with the batch before it.
+    Now(Result<(), StoreError>),
+    /// Left open for the messages waiting for the writer: one of them commits.
+    Later(BatchWait),
+}
+
+impl WriterGuard {
+    /// Ends a message: closes its savepoint, then either leaves the transaction open
+    /// for the messages waiting for the writer, or commits it. Releases the writer.
+    pub fn finish_message(mut self, savepoint: Savepoint) -> Finished {
+        if let Err(error) = self.end_savepoint(savepoint) {
+            return Finished::Now(Err(error));
+        }
+        let others_waiting = self.lock.waiting.load(Ordering::SeqCst) > 0;
+        match &mut self.guard.batch {
+            Some(batch) if others_waiting && batch.members < MAX_BATCH => {
+                if savepoint == Savepoint::Undo {
+                    return Finished::Now(Ok(()));
+                }
+                batch.members += 1;
+                Finished::Later(BatchWait {
+                    batch: batch.id,
+                    outcome: batch.outcome.subscribe(),
+                    lock: self.lock.clone(),
+                })
+            }
+            _ => Finished::Now(self.commit_batch()),
+        }
+    }
+}
+
+/// A message waiting for the commit of the batch it joined.
+pub struct BatchWait {
+    batch: u64,
+    outcome: watch::Receiver<Option<bool>>,
+    lock: WriterLock,
+}
+
+impl BatchWait {
+    pub async fn committed(mut self) -> Result<(), StoreError> {
+        loop {
+            let heard =
+                tokio::time::timeout(BATCH_WAIT_LIMIT, self.outcome.wait_for(Option::is_some))
+                    .await
+                    // Not the guard itself: it must not be held across the await below.
+                    .map(|outcome| outcome.map(|outcome| *outcome == Some(true)));
+            match heard {
+                Ok(Ok(true)) => return Ok(()),
+                Ok(_) => {
+                    return Err(StoreError::Unavailable(
+                        "the SQLite transaction of this message could not be committed".into(),
+                    ))
+                }
+                Err(_) => {
+                    let mut writer = self.lock.lock().await?;
+                    if writer.batch.as_ref().is_some_and(|b| b.id == self.batch) {
+                        // Its outcome reaches `self.outcome`, read on the next turn.
+                        let _ = writer.commit_batch();
+                    }
+                }
+            }
+        }
     }
 }
 
