@@ -515,6 +515,42 @@ async fn transactions_for_one_phone_run_one_at_a_time() {
     .await;
 }
 
+/// PostgreSQL: a step of a conversation commits without waiting for the disk; a
+/// transaction that issues a code or queues a message waits (nothing a person was
+/// given can be lost).
+#[tokio::test]
+async fn only_codes_and_queued_messages_wait_for_the_disk_on_postgresql() {
+    for_each_backend(|db| async move {
+        let mut step = db.store.begin("phone-a").await.unwrap();
+        let Some(waits) = step.commit_waits_for_disk().await.unwrap() else {
+            return; // SQLite: every commit is alike
+        };
+        assert!(!waits, "a conversation step waits for the disk");
+        step.commit().await.unwrap();
+
+        let mut code = db.store.begin("phone-a").await.unwrap();
+        let template = normal_template();
+        code.register(
+            &person(&template, "MARIE", "1985"),
+            &record("phone-a"),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(code.commit_waits_for_disk().await.unwrap(), Some(true));
+        code.commit().await.unwrap();
+
+        let mut queued = db.store.begin("phone-b").await.unwrap();
+        queued
+            .enqueue_outbound("meta", b"sealed phone", b"sealed body", now())
+            .await
+            .unwrap();
+        assert_eq!(queued.commit_waits_for_disk().await.unwrap(), Some(true));
+        queued.commit().await.unwrap();
+    })
+    .await;
+}
+
 /// On SQLite, messages that queue for the writer share one transaction (group commit):
 /// each must still be committed before its caller goes on (a reply never leaves before
 /// its message is stored), and a message that fails is undone alone.

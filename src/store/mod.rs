@@ -152,9 +152,13 @@ impl Store {
             Backend::Postgres(pool) => {
                 // BEGIN and the phone's lock in one round trip (a simple query, so the
                 // key is written in: a number computed here, never text from outside).
+                // A step of a conversation does not wait for its commit to reach the
+                // disk; one that issues a code or queues a message does (see
+                // `StoreTx::make_durable`).
                 let tx = pool
                     .begin_with(format!(
-                        "BEGIN; SELECT pg_advisory_xact_lock({})",
+                        "BEGIN; SET LOCAL synchronous_commit = off; \
+                         SELECT pg_advisory_xact_lock({})",
                         phone_lock_key(phone)
                     ))
                     .await?;
