@@ -515,6 +515,66 @@ async fn transactions_for_one_phone_run_one_at_a_time() {
     .await;
 }
 
+/// SQLite's write-ahead log is copied into the database file beside the writer: under
+/// sustained writing it must still start over, not grow for as long as the load lasts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
+    for_each_backend(|db| async move {
+        let Some(path) = db
+            .url
+            .strip_prefix("sqlite://")
+            .map(std::path::PathBuf::from)
+        else {
+            return; // PostgreSQL manages its own log
+        };
+        let wal = path.with_extension("db-wal");
+        // About 100 MB through the log: more than three times its 32 MB size limit.
+        let state = vec![7u8; 16 * 1024];
+        let tasks: Vec<_> = (0..4)
+            .map(|writer| {
+                let (store, state, wal) = (db.store.clone(), state.clone(), wal.clone());
+                tokio::spawn(async move {
+                    let mut largest_log = 0;
+                    for i in 0..1500 {
+                        let mut tx = store.begin(&format!("phone-{writer}-{i}")).await.unwrap();
+                        let expires = now() + Duration::minutes(15);
+                        tx.save_session("step", "fr", &state, expires, now())
+                            .await
+                            .unwrap();
+                        tx.commit().await.unwrap();
+                        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+                        largest_log = largest_log.max(size);
+                    }
+                    largest_log
+                })
+            })
+            .collect();
+        let mut largest_log = 0;
+        for task in tasks {
+            largest_log = largest_log.max(task.await.unwrap());
+        }
+        assert!(
+            largest_log < 48 * 1024 * 1024,
+            "the log grew to {} MB",
+            largest_log / 1024 / 1024
+        );
+        let raw = db.raw().await;
+        assert_eq!(
+            raw.count("SELECT COUNT(*) FROM conversation_sessions")
+                .await,
+            6000
+        );
+        // The database file itself holds most of it, not only the log.
+        let file = std::fs::metadata(&path).unwrap().len();
+        let log = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            file > 64 * 1024 * 1024,
+            "database file {file} B, log {log} B"
+        );
+    })
+    .await;
+}
+
 /// PostgreSQL: a step of a conversation commits without waiting for the disk; a
 /// transaction that issues a code or queues a message waits (nothing a person was
 /// given can be lost).

@@ -34,7 +34,8 @@ use std::time::Duration as StdDuration;
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 pub use reports::ExportRecord;
-use sqlite_writer::{SqliteWriter, WriterGuard, WriterLock};
+use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
+use std::sync::Arc;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -64,6 +65,7 @@ enum Backend {
         /// written through the lock's own connection (see [`sqlite_writer`]); other
         /// writes (cleanup, outbox, QR images) hold the lock and use the pool.
         writer: WriterLock,
+        _checkpointer: Arc<Checkpointer>,
     },
     Postgres(PgPool),
 }
@@ -318,7 +320,12 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
         SqliteWriter::new(options.get_filename(), WAIT_LIMIT),
         WAIT_LIMIT,
     );
-    Ok(Backend::Sqlite { pool, writer })
+    let checkpointer = start_checkpointer(writer.clone(), options.get_filename().to_owned());
+    Ok(Backend::Sqlite {
+        pool,
+        writer,
+        _checkpointer: Arc::new(checkpointer),
+    })
 }
 
 /// The advisory lock of one phone, the same in every process: two phones that happen

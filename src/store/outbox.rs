@@ -60,7 +60,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<OutboundRow>, StoreError> {
         let rows: Vec<RawRow> = match &self.backend {
-            Backend::Sqlite { pool, writer } => {
+            Backend::Sqlite { pool, writer, .. } => {
                 let _writer = writer.lock_for_pool().await?;
                 sqlx::query_as(claim_sql!(""))
                     .bind(channel)

@@ -16,6 +16,10 @@
 //! committed, and if a commit fails, every message of the batch is told so (503: the
 //! provider sends them again).
 //!
+//! Checkpoints (copying the write-ahead log into the database file, with an fsync)
+//! run on a task of their own, beside the writer, instead of inside the commit that
+//! crosses SQLite's threshold, which held every message waiting behind it.
+//!
 //! Values are written as sqlx writes them (timestamps as RFC 3339 text in UTC), so the
 //! rest of the store, still on sqlx, reads and compares them alike.
 
@@ -164,7 +168,107 @@ impl SqliteWriter {
         connection.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
+        // Checkpoints are the checkpointer's job (see `start_checkpointer`). If writing
+        // ever outpaces it, the writer checkpoints itself once the log reaches 32 MB
+        // (SQLite's own rule, at 8 times its default), which bounds the log. After a
+        // restart of the log, SQLite trims its file back to 32 MB.
+        connection.execute_batch(
+            "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 33554432;",
+        )?;
         Ok(connection)
+    }
+}
+
+/// How often the checkpointer copies the log into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+/// A log longer than this (4 KB pages: 16 MB) is finished with the writer paused.
+const RESTART_LOG_AFTER_FRAMES: i64 = 4096;
+
+/// At most this much of the log is copied with the writer paused (when it can keep up).
+const LEFT_FOR_THE_PAUSE: i64 = 512;
+
+/// The write-ahead log after a checkpoint, in pages.
+#[derive(Debug, Clone, Copy, Default)]
+struct LogState {
+    frames: i64,
+    copied: i64,
+}
+
+/// Stops the checkpointer when the store is dropped.
+pub struct Checkpointer {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts copying the log of the database at `path` into its file every 200 ms. The
+/// copy runs beside the writer (SQLite allows it) and covers what was committed when it
+/// began. The log only starts over from its beginning when a transaction begins with
+/// nothing left to copy, which a busy writer never leaves time for: when the log grows
+/// past 16 MB, the rest is copied with the writer paused (a few milliseconds).
+pub fn start_checkpointer(lock: WriterLock, path: PathBuf) -> Checkpointer {
+    let task = tokio::spawn(async move {
+        let mut connection = None;
+        let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let mut log;
+            (connection, log) = checkpoint_blocking(connection, path.clone()).await;
+            if log.frames > RESTART_LOG_AFTER_FRAMES {
+                // Catch up beside the writer until little is left, so that the pause
+                // (which waits for that copy and its fsync) stays short.
+                for _ in 0..4 {
+                    if log.frames - log.copied <= LEFT_FOR_THE_PAUSE {
+                        break;
+                    }
+                    (connection, log) = checkpoint_blocking(connection, path.clone()).await;
+                }
+                // Commits the open transaction first: the next one begins after the copy.
+                let Ok(paused_writer) = lock.lock_for_pool().await else {
+                    continue;
+                };
+                (connection, _) = checkpoint_blocking(connection, path.clone()).await;
+                drop(paused_writer);
+            }
+        }
+    });
+    Checkpointer { task }
+}
+
+/// One passive checkpoint on the checkpointer's connection (opened if needed), off the
+/// async threads; returns the connection and the log's state (empty when the
+/// checkpoint could not run: tried again at the next tick).
+async fn checkpoint_blocking(
+    connection: Option<Connection>,
+    path: PathBuf,
+) -> (Option<Connection>, LogState) {
+    let copied = tokio::task::spawn_blocking(move || {
+        let connection = match connection {
+            Some(connection) => connection,
+            None => Connection::open(&path).ok()?,
+        };
+        let log = connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok(LogState {
+                    frames: row.get(1)?,
+                    copied: row.get(2)?,
+                })
+            })
+            .unwrap_or_else(|error| {
+                tracing::debug!(%error, "SQLite checkpoint failed; tried again shortly");
+                LogState::default()
+            });
+        Some((connection, log))
+    })
+    .await;
+    match copied {
+        Ok(Some((connection, log))) => (Some(connection), log),
+        _ => (None, LogState::default()),
     }
 }
 
