@@ -130,6 +130,9 @@ impl Bot {
         let mut tx = self.store.begin(&phone).await?;
         if let Some(id) = message.message_id {
             if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
+                // The first processing may still be on its way to the disk (SQLite
+                // commits messages together): its reply is given once it is there.
+                tx.commit().await?;
                 self.metrics.duplicate(message.channel);
                 return Ok(Handled {
                     replies: match message.reply_via {

@@ -515,6 +515,43 @@ async fn transactions_for_one_phone_run_one_at_a_time() {
     .await;
 }
 
+/// A message that gave up waiting for the writer (its client hung up) must not make
+/// the next ones wait for it: each lone message is committed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_stops_waiting_for_the_writer_delays_no_one() {
+    for_each_backend(|db| async move {
+        let holder = db.store.begin("phone-a").await.unwrap();
+        let store = db.store.clone();
+        let gave_up = tokio::spawn(async move {
+            let _never = store.begin("phone-b").await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        gave_up.abort();
+        let _ = gave_up.await;
+        holder.commit().await.unwrap();
+
+        let started = std::time::Instant::now();
+        for i in 0..5 {
+            let mut tx = db.store.begin("phone-c").await.unwrap();
+            tx.claim_message(&format!("message-{i}"), now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_millis(150),
+            "5 lone messages took {elapsed:?}"
+        );
+        let raw = db.raw().await;
+        assert_eq!(
+            raw.count("SELECT COUNT(*) FROM processed_messages").await,
+            5
+        );
+    })
+    .await;
+}
+
 /// SQLite's write-ahead log is copied into the database file beside the writer: under
 /// sustained writing it must still start over, not grow for as long as the load lasts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -528,9 +565,11 @@ async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
             return; // PostgreSQL manages its own log
         };
         let wal = path.with_extension("db-wal");
-        // About 100 MB through the log: more than three times its 32 MB size limit.
+        // About 200 MB through the log: six times the size past which the writer
+        // checkpoints itself. How far past it the log goes depends on how busy the
+        // machine is; without checkpoints it would hold all of it.
         let state = vec![7u8; 16 * 1024];
-        let tasks: Vec<_> = (0..4)
+        let tasks: Vec<_> = (0..8)
             .map(|writer| {
                 let (store, state, wal) = (db.store.clone(), state.clone(), wal.clone());
                 tokio::spawn(async move {
@@ -554,7 +593,7 @@ async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
             largest_log = largest_log.max(task.await.unwrap());
         }
         assert!(
-            largest_log < 48 * 1024 * 1024,
+            largest_log < 100 * 1024 * 1024,
             "the log grew to {} MB",
             largest_log / 1024 / 1024
         );
@@ -562,13 +601,13 @@ async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
         assert_eq!(
             raw.count("SELECT COUNT(*) FROM conversation_sessions")
                 .await,
-            6000
+            12000
         );
         // The database file itself holds most of it, not only the log.
         let file = std::fs::metadata(&path).unwrap().len();
         let log = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
         assert!(
-            file > 64 * 1024 * 1024,
+            file > 128 * 1024 * 1024,
             "database file {file} B, log {log} B"
         );
     })

@@ -310,6 +310,9 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
     // Messages are written through the writer's own connection; these serve reads
     // (health, statistics) and the other writes. A local file cannot go stale: no
     // ping before each use.
+    // Checkpoints are left to the checkpointer here too (see `sqlite_writer`), with
+    // the same bound as the writer's.
+    let options = options.pragma("wal_autocheckpoint", "8192");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(WAIT_LIMIT)

@@ -293,9 +293,9 @@ impl WriterLock {
     /// The writer, for a message: a transaction left open by the previous messages
     /// stays open.
     pub async fn lock(&self) -> Result<WriterGuard, StoreError> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting::count(&self.waiting);
         let locked = tokio::time::timeout(self.wait_limit, self.writer.clone().lock_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(waiting);
         match locked {
             Ok(guard) => Ok(WriterGuard {
                 guard,
@@ -314,6 +314,23 @@ impl WriterLock {
         let mut guard = self.lock().await?;
         guard.commit_batch()?;
         Ok(guard)
+    }
+}
+
+/// Counts one task waiting for the writer, until dropped: also when the wait is
+/// cancelled (a client that hung up), or later messages would wait for it forever.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn count(waiting: &Arc<AtomicUsize>) -> Waiting {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(waiting.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -353,8 +370,10 @@ impl WriterGuard {
         }
         let others_waiting = self.lock.waiting.load(Ordering::SeqCst) > 0;
         match &mut self.guard.batch {
-            Some(batch) if others_waiting && batch.members < MAX_BATCH => {
-                if savepoint == Savepoint::Undo {
+            // The one that commits is a message of the batch too.
+            Some(batch) if others_waiting && batch.members + 1 < MAX_BATCH => {
+                if savepoint != Savepoint::Keep {
+                    // Nothing of this message to wait for.
                     return Finished::Now(Ok(()));
                 }
                 batch.members += 1;
@@ -392,7 +411,11 @@ impl BatchWait {
                     ))
                 }
                 Err(_) => {
-                    let mut writer = self.lock.lock().await?;
+                    // If even the writer cannot be had, the batch is still on its way:
+                    // keep waiting for its outcome rather than report a failure.
+                    let Ok(mut writer) = self.lock.lock().await else {
+                        continue;
+                    };
                     if writer.batch.as_ref().is_some_and(|b| b.id == self.batch) {
                         // Its outcome reaches `self.outcome`, read on the next turn.
                         let _ = writer.commit_batch();

@@ -507,7 +507,7 @@ impl StoreTx {
                     sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
                         .fetch_one(&mut **tx)
                         .await?;
-                Ok(Some(setting == "on"))
+                Ok(Some(setting != "off"))
             }
         }
     }
@@ -522,7 +522,8 @@ impl StoreTx {
     async fn make_durable(&mut self) -> Result<(), StoreError> {
         if let TxConn::Postgres { tx, durable } = &mut self.conn {
             if !*durable {
-                sqlx::query("SET LOCAL synchronous_commit = on")
+                // The server's (or database's) setting, `on` unless made stricter.
+                sqlx::query("SET LOCAL synchronous_commit TO DEFAULT")
                     .execute(&mut **tx)
                     .await?;
                 *durable = true;
