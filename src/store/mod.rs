@@ -11,13 +11,14 @@ macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             Backend::Sqlite { pool: $pool, .. } => $body,
-            Backend::Postgres($pool) => $body,
+            Backend::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
 
 mod error;
 mod outbox;
+mod pg_conn;
 mod reports;
 mod sqlite_writer;
 mod tx;
@@ -33,6 +34,7 @@ use std::time::Duration as StdDuration;
 
 pub use error::StoreError;
 pub use outbox::OutboundRow;
+use pg_conn::{PgIdle, PgTx};
 pub use reports::ExportRecord;
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
 use std::sync::Arc;
@@ -67,7 +69,11 @@ enum Backend {
         writer: WriterLock,
         _checkpointer: Arc<Checkpointer>,
     },
-    Postgres(PgPool),
+    Postgres {
+        pool: PgPool,
+        /// Connections kept between messages (see [`pg_conn`]).
+        idle: Arc<PgIdle>,
+    },
 }
 
 /// Shows the backend only: connection options may hold a password.
@@ -100,15 +106,17 @@ impl Store {
             || database_url.starts_with("postgresql://")
         {
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections((pg_conn::MESSAGE_CONNECTIONS + pg_conn::OTHER_CONNECTIONS) as u32)
                 .acquire_timeout(WAIT_LIMIT)
-                // No ping before each message: sqlx already pings a connection when it
-                // goes back to the pool and drops it if broken, so after an outage a
-                // stale connection fails one request (503, retried) at most.
+                // No ping before each use: a stale connection (after an outage) fails
+                // one request (503, retried) and is closed, never reused.
                 .test_before_acquire(false)
                 .connect(database_url)
                 .await?;
-            Backend::Postgres(pool)
+            Backend::Postgres {
+                pool,
+                idle: Arc::default(),
+            }
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
@@ -119,7 +127,9 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Backend::Postgres { pool, .. } => {
+                sqlx::migrate!("./migrations/postgres").run(pool).await?
+            }
         }
         Ok(())
     }
@@ -132,7 +142,7 @@ impl Store {
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite { .. } => "sqlite",
-            Backend::Postgres(_) => "postgresql",
+            Backend::Postgres { .. } => "postgresql",
         }
     }
 
@@ -151,19 +161,18 @@ impl Store {
                 // with the first statement.
                 Ok(StoreTx::sqlite(writer.lock().await?, phone))
             }
-            Backend::Postgres(pool) => {
+            Backend::Postgres { pool, idle } => {
                 // BEGIN and the phone's lock in one round trip (a simple query, so the
                 // key is written in: a number computed here, never text from outside).
                 // A step of a conversation does not wait for its commit to reach the
                 // disk; one that issues a code or queues a message does (see
                 // `StoreTx::make_durable`).
-                let tx = pool
-                    .begin_with(format!(
-                        "BEGIN; SET LOCAL synchronous_commit = off; \
-                         SELECT pg_advisory_xact_lock({})",
-                        phone_lock_key(phone)
-                    ))
-                    .await?;
+                let begin = format!(
+                    "BEGIN; SET LOCAL synchronous_commit = off; \
+                     SELECT pg_advisory_xact_lock({})",
+                    phone_lock_key(phone)
+                );
+                let tx = PgTx::begin(pool, idle, &begin, WAIT_LIMIT).await?;
                 Ok(StoreTx::postgres(tx, phone))
             }
         }
@@ -288,7 +297,7 @@ impl Store {
     async fn lock_writer_if_sqlite(&self) -> Result<Option<WriterGuard>, StoreError> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => writer.lock_for_pool().await.map(Some),
-            Backend::Postgres(_) => Ok(None),
+            Backend::Postgres { .. } => Ok(None),
         }
     }
 }

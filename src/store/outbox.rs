@@ -70,7 +70,7 @@ impl Store {
                     .fetch_all(pool)
                     .await?
             }
-            Backend::Postgres(pool) => {
+            Backend::Postgres { pool, .. } => {
                 sqlx::query_as(claim_sql!("FOR UPDATE SKIP LOCKED"))
                     .bind(channel)
                     .bind(now)

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use sqlx::{Postgres, Transaction};
 
+use super::pg_conn::PgTx;
 use super::sqlite_writer::{
     self, parse_time, query_first, time_text, Finished, Savepoint, WriterGuard,
 };
@@ -41,7 +41,7 @@ struct SessionWrite {
 enum TxConn {
     Sqlite(SqliteTx),
     Postgres {
-        tx: Transaction<'static, Postgres>,
+        tx: PgTx,
         /// The commit waits for the disk (see [`StoreTx::make_durable`]).
         durable: bool,
     },
@@ -235,7 +235,7 @@ impl StoreTx {
         )
     }
 
-    pub(super) fn postgres(tx: Transaction<'static, Postgres>, phone: &str) -> Self {
+    pub(super) fn postgres(tx: PgTx, phone: &str) -> Self {
         Self::new(TxConn::Postgres { tx, durable: false }, phone)
     }
 
