@@ -758,6 +758,13 @@ fn check_database_url(value: &str) -> Result<(), String> {
                 .to_owned(),
         );
     }
+    if crate::store::is_in_memory_sqlite(value) {
+        return Err(
+            "is an in-memory SQLite database, which forgets every code at each \
+                    restart: use a file, e.g. sqlite:///var/lib/ciu-whatsapp/ciu.db"
+                .to_owned(),
+        );
+    }
     Url::parse(value).map(|_| ()).map_err(|error| {
         format!(
             "is not a valid URL ({error}); if the password holds characters such as \
@@ -1304,6 +1311,7 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1", "0 for no limit"),
             ("LOG_JSON", "peut-être", "True or False"),
             ("DATABASE_URL", "mysql://u:p@h/db", "postgresql://"),
+            ("DATABASE_URL", "sqlite::memory:", "use a file"),
             ("PUBLIC_BASE_URL", "votre-domaine.cd", "https://"),
             (
                 "PUBLIC_BASE_URL",

@@ -32,12 +32,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration as StdDuration;
 
+use std::sync::Arc;
+
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
 pub use reports::ExportRecord;
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
-use std::sync::Arc;
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -305,7 +306,7 @@ impl Store {
 async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
     let options =
         SqliteConnectOptions::from_str(database_url).map_err(|_| StoreError::UnsupportedUrl)?;
-    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+    if is_in_memory_sqlite(database_url) {
         return Err(StoreError::InMemoryUnsupported);
     }
     let options = options
@@ -338,6 +339,13 @@ async fn connect_sqlite(database_url: &str) -> Result<Backend, StoreError> {
         writer,
         _checkpointer: Arc::new(checkpointer),
     })
+}
+
+/// An SQLite URL of a database that lives in memory only (refused: every code would be
+/// forgotten at the next restart).
+pub fn is_in_memory_sqlite(database_url: &str) -> bool {
+    database_url.starts_with("sqlite:")
+        && (database_url.contains(":memory:") || database_url.contains("mode=memory"))
 }
 
 /// The advisory lock of one phone, the same in every process: two phones that happen

@@ -441,6 +441,9 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
         })
 }
 
+/// The names of the parameters `bind` fills, in order (the longest statement has 8).
+const PARAMETER_NAMES: [&str; 8] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"];
+
 /// Prepares `sql` (cached) and binds `values` to its parameters `$1`, `$2`, ... by
 /// name: the SQL is shared with PostgreSQL, where `$n` is positional, and SQLite
 /// numbers `$n` parameters in order of first appearance, which may differ.
@@ -450,9 +453,18 @@ pub fn bind<'c>(
     values: &[&dyn ToSql],
 ) -> Result<CachedStatement<'c>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
-    for (position, value) in values.iter().enumerate() {
-        let name = format!("${}", position + 1);
-        let index = statement.parameter_index(&name)?.ok_or_else(|| {
+    if values.len() > PARAMETER_NAMES.len() {
+        return Err(StoreError::Query(
+            format!(
+                "{} parameters: at most {}",
+                values.len(),
+                PARAMETER_NAMES.len()
+            )
+            .into(),
+        ));
+    }
+    for (value, name) in values.iter().zip(PARAMETER_NAMES) {
+        let index = statement.parameter_index(name)?.ok_or_else(|| {
             StoreError::Query(format!("parameter {name} is not in the statement").into())
         })?;
         statement.raw_bind_parameter(index, value)?;
