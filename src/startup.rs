@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::channels::meta::GraphClient;
-use crate::config::Settings;
+use crate::config::{DatabaseSettings, Settings};
 use crate::diagnostics::Diagnostic;
 use crate::flow;
 use crate::http::{router, AppState};
@@ -41,15 +41,10 @@ pub fn load_flow(settings: &Settings) -> Result<flow::Flow, FlowErrors> {
 }
 
 /// Connects to the database and applies the migrations.
-pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(settings.database_url.expose())
+pub async fn connect_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
+    let store = Store::connect(database.url.expose())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                settings.database_url_for_logs()
-            )
-        })?;
+        .with_context(|| format!("cannot open the database {}", database.url_for_logs()))?;
     store
         .migrate()
         .await
@@ -60,7 +55,7 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let flow = load_flow(&settings)?;
-        let store = connect_store(&settings).await?;
+        let store = connect_store(&settings.database()).await?;
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
         warn_if_derivation_changed(&bot).await?;
         warn_if_qr_images_unreachable(&settings);
