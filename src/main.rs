@@ -27,7 +27,7 @@ pub static JEMALLOC_SETTINGS: &[u8; 26] = b"narenas:1,tcache_max:4096\0";
 #[command(
     name = "ciu",
     version,
-    about = "CIU WhatsApp — Code Identificateur Unique over WhatsApp"
+    about = "CIU WhatsApp — Code Identificateur Unique sur WhatsApp"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,48 +36,54 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Run the WhatsApp webhook server (configuration from the environment and .env).
+    /// Lance le serveur du webhook WhatsApp (configuration : environnement et .env).
     Serve {
-        /// Only check the whole configuration and the flow, then stop (nothing is
-        /// opened).
+        /// Vérifie seulement toute la configuration et le flux, puis s'arrête (rien
+        /// n'est ouvert).
         #[arg(long)]
         check: bool,
     },
-    /// Create or update the database tables (the guide's init_db); needs only the
-    /// database settings.
+    /// Crée ou met à jour les tables (l'init_db du guide) ; ne demande que
+    /// DATABASE_URL.
     Migrate,
-    /// Erase expired conversations now (the server also does it every minute).
+    /// Efface maintenant les conversations expirées (le serveur le fait chaque minute).
     Cleanup,
-    /// Check the flow file and the translations; exit status 1 on any error.
+    /// Vérifie le fichier de flux et les traductions ; code de sortie 1 à la moindre
+    /// erreur.
     Check {
         #[command(flatten)]
         files: FlowFiles,
     },
-    /// Chat with the bot in the terminal (or run a script: one message per line).
+    /// Discute avec le bot dans le terminal (/quitter ou Ctrl+D pour sortir), ou joue un
+    /// script (un message par ligne).
     Simulate {
         #[command(flatten)]
         files: FlowFiles,
-        /// Read messages from this file ("-" for standard input) and print the transcript.
+        /// Lit les messages dans ce fichier (« - » : l'entrée standard) et affiche la
+        /// transcription.
         #[arg(long)]
         script: Option<PathBuf>,
     },
-    /// Print a new strong salt for UIC_SALT.
+    /// Affiche un nouveau sel solide pour UIC_SALT.
     Salt,
-    /// Print the statistics: codes in total, per day over the last 30 days, unique users.
+    /// Affiche les statistiques : codes au total, par jour sur 30 jours, utilisateurs
+    /// uniques.
     Stats {
-        /// Print JSON (total_uics, unique_users, per_day) instead of text.
+        /// Affiche du JSON (total_uics, unique_users, per_day) au lieu du texte.
         #[arg(long)]
         json: bool,
     },
-    /// Export the codes (no phone number, no personal data).
+    /// Exporte les codes (ni numéro de téléphone, ni donnée personnelle).
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
-        /// Write to this file (readable by its owner only) instead of standard output.
+        /// Écrit dans ce fichier (lisible par son propriétaire seul) au lieu de la sortie
+        /// standard.
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Load-test a running server with full conversations (see BENCHMARKS.md).
+    /// Load-test a running server with full conversations (see BENCHMARKS.md; in
+    /// English).
     Bench(BenchArgs),
 }
 

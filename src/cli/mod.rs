@@ -20,10 +20,10 @@ use ciu::store::Store;
 
 #[derive(clap::Args, Clone)]
 pub struct FlowFiles {
-    /// Flow file.
+    /// Fichier de flux.
     #[arg(long, env = "FLOW_PATH", default_value = "flows/ciu.yaml")]
     pub flow: PathBuf,
-    /// Folder of the message catalogs (one sub-folder per language).
+    /// Dossier des catalogues de messages (un sous-dossier par langue).
     #[arg(long, env = "LOCALES_DIR", default_value = "locales")]
     pub locales: PathBuf,
 }

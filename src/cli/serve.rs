@@ -36,8 +36,8 @@ pub fn check_only() -> ExitCode {
         return ExitCode::FAILURE;
     }
     println!(
-        "Configuration du serveur complète ({:?}, base : {}, flux : {}).",
-        settings.environment,
+        "Configuration du serveur complète ({}, base : {}, flux : {}).",
+        format!("{:?}", settings.environment).to_lowercase(),
         settings.database_url_for_logs(),
         settings.flow_path.display()
     );
