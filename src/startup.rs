@@ -1,5 +1,5 @@
 //! Building and running the server. The same path serves production and tests (which
-//! bind port 0).
+//! bind port 0). Start-up errors are for the deployer, in French; logs are in English.
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use crate::store::Store;
 
 /// The flow or catalogs have errors: the server must not start.
 #[derive(Debug, thiserror::Error)]
-#[error("the flow has {} error(s); run `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
+#[error("le flux a {} erreur(s) ; lancez `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
 pub struct FlowErrors(pub Vec<Diagnostic>);
 
 pub struct Application {
@@ -44,11 +44,16 @@ pub fn load_flow(settings: &Settings) -> Result<flow::Flow, FlowErrors> {
 pub async fn connect_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
     let store = Store::connect(database.url.expose())
         .await
-        .with_context(|| format!("cannot open the database {}", database.url_for_logs()))?;
+        .with_context(|| {
+            format!(
+                "impossible d'ouvrir la base de données {}",
+                database.url_for_logs()
+            )
+        })?;
     store
         .migrate()
         .await
-        .context("cannot apply the database migrations")?;
+        .context("impossible d'appliquer les migrations de la base de données")?;
     Ok(store)
 }
 
@@ -61,11 +66,11 @@ impl Application {
         warn_if_qr_images_unreachable(&settings);
         let listener = TcpListener::bind(settings.listen_address())
             .await
-            .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
+            .with_context(|| format!("impossible d'écouter sur {}", settings.listen_address()))?;
         let bot = Arc::new(bot);
         let outbox = match settings.channels.meta {
             true => GraphClient::new(&settings.meta)
-                .context("cannot prepare the Graph API client")?
+                .context("impossible de préparer le client de la Graph API")?
                 .map(|graph| {
                     OutboxWorker::new(
                         bot.clone(),

@@ -125,38 +125,6 @@ mod tests {
     }
 
     #[test]
-    fn the_development_file_is_created_private_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = salt_with(&[], WithoutUicSalt::UseDevelopmentFile, dir.path()).unwrap();
-        let path = dir.path().join(DEV_SALT_FILE);
-        assert_eq!(
-            first.source,
-            SaltSource::DevelopmentFile {
-                path: path.clone(),
-                created: true
-            }
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let second = salt_with(&[], WithoutUicSalt::UseDevelopmentFile, dir.path()).unwrap();
-        assert_eq!(
-            second.source,
-            SaltSource::DevelopmentFile {
-                path,
-                created: false
-            }
-        );
-        assert_eq!(
-            first.salt.keyed_hex("test", "same"),
-            second.salt.keyed_hex("test", "same")
-        );
-    }
-
-    #[test]
     fn production_refuses_to_make_one() {
         let dir = tempfile::tempdir().unwrap();
         assert!(salt_with(&[], WithoutUicSalt::Refuse, dir.path()).is_none());
