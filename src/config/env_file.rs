@@ -26,7 +26,7 @@ impl EnvFile {
         let entries = match dotenvy::from_path_iter(path) {
             Ok(entries) => entries,
             Err(error) if error.not_found() => return Ok(EnvFile::default()),
-            Err(error) => return Err(file_error(None, format!("lecture impossible : {error}"))),
+            Err(error) => return Err(file_error(None, unreadable(&error))),
         };
         let text = fs::read_to_string(path).unwrap_or_default();
         let mut values = HashMap::new();
@@ -45,9 +45,7 @@ impl EnvFile {
                             .to_owned(),
                     ));
                 }
-                Err(error) => {
-                    return Err(file_error(None, format!("lecture impossible : {error}")))
-                }
+                Err(error) => return Err(file_error(None, unreadable(&error))),
             }
         }
         Ok(EnvFile {
@@ -71,6 +69,14 @@ impl EnvFile {
             _ => None,
         }
     }
+}
+
+/// `.env` is readable by the service's user only (chmod 600).
+fn unreadable(error: &dotenvy::Error) -> String {
+    format!(
+        "lecture impossible ({error}) ; lancez la commande en tant que propriétaire du \
+         fichier, par exemple sudo -u whatsappbot ./ciu ..."
+    )
 }
 
 /// The first line that reads `NAME=` (or `export NAME=`).

@@ -77,7 +77,8 @@ fn development_salt(workdir: &Path) -> Result<SaltSettings, ConfigError> {
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => false,
         Err(error) => {
             return Err(problem(format!(
-                "impossible de créer le sel de développement : {error}"
+                "impossible de créer le sel de développement ({error}) ; lancez la commande \
+                 depuis un dossier où vous pouvez écrire, ou définissez UIC_SALT"
             )))
         }
     };
