@@ -19,7 +19,10 @@ fn root() -> PathBuf {
 fn spelling() -> Spelling {
     Spelling::load(&root().join("flows")).unwrap_or_else(|errors| {
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        panic!("the shipped spelling files do not load:\n{}", text.join("\n"))
+        panic!(
+            "the shipped spelling files do not load:\n{}",
+            text.join("\n")
+        )
     })
 }
 
@@ -50,7 +53,9 @@ fn distinct() -> BTreeMap<String, Vec<String>> {
         if let Some(set) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             current = set.to_owned();
         } else if !line.is_empty() && !line.starts_with('#') {
-            sets.entry(current.clone()).or_default().push(line.to_owned());
+            sets.entry(current.clone())
+                .or_default()
+                .push(line.to_owned());
         }
     }
     sets
@@ -84,7 +89,10 @@ fn every_variant_of_the_merge_corpus_gives_its_base_form() {
     let mut failures = Vec::new();
     for row in &rows {
         let (set, variant, base) = (&row[0], &row[1], &row[2]);
-        let (got, want) = (canonical(&spelling, set, variant), canonical(&spelling, set, base));
+        let (got, want) = (
+            canonical(&spelling, set, variant),
+            canonical(&spelling, set, base),
+        );
         let count = by_set.entry(set).or_default();
         count.1 += 1;
         if got == want {
@@ -98,7 +106,10 @@ fn every_variant_of_the_merge_corpus_gives_its_base_form() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let names = by_set["family_names"].1 + by_set["first_names"].1;
-    assert!(names >= 150 && by_set["places"].1 >= 60, "corpus too small: {by_set:?}");
+    assert!(
+        names >= 150 && by_set["places"].1 >= 60,
+        "corpus too small: {by_set:?}"
+    );
 }
 
 #[test]
@@ -113,7 +124,11 @@ fn every_pair_of_the_apart_corpus_stays_apart() {
             (form == canonical(&spelling, set, b)).then(|| format!("{set}: {a} and {b} → {form}"))
         })
         .collect();
-    println!("apart.tsv: {} of {} pairs stay apart", rows.len() - failures.len(), rows.len());
+    println!(
+        "apart.tsv: {} of {} pairs stay apart",
+        rows.len() - failures.len(),
+        rows.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(rows.len() >= 80);
 }
@@ -138,7 +153,10 @@ fn formatting_variants(word: &str) -> Vec<String> {
             std::iter::once(c).chain(mark)
         })
         .collect();
-    let middle = word.char_indices().nth(word.chars().count() / 2).map_or(0, |(i, _)| i);
+    let middle = word
+        .char_indices()
+        .nth(word.chars().count() / 2)
+        .map_or(0, |(i, _)| i);
     vec![
         word.to_lowercase(),
         word.to_uppercase(),
@@ -157,7 +175,11 @@ fn formatting_never_changes_the_canonical_form() {
     for (set, word) in every_word() {
         let want = canonical(&spelling, &set, &word);
         for variant in formatting_variants(&word) {
-            assert_eq!(canonical(&spelling, &set, &variant), want, "{set}: {word:?} / {variant:?}");
+            assert_eq!(
+                canonical(&spelling, &set, &variant),
+                want,
+                "{set}: {word:?} / {variant:?}"
+            );
         }
     }
 }
@@ -194,7 +216,10 @@ fn distinct_names_almost_never_merge() {
     for (set, names) in distinct() {
         let merged = merged_names(&names, |n| canonical(&spelling, &set, n));
         let count: usize = merged.iter().map(|(_, g)| g.len()).sum();
-        println!("distinct.txt {set}: {count} of {} distinct names merge with another", names.len());
+        println!(
+            "distinct.txt {set}: {count} of {} distinct names merge with another",
+            names.len()
+        );
         for (form, group) in &merged {
             println!("  {form}: {}", group.join(", "));
         }
@@ -219,7 +244,10 @@ fn soundex(name: &str) -> String {
         'R' => '6',
         _ => '0',
     };
-    let letters: Vec<char> = normalize(name).chars().filter(char::is_ascii_alphabetic).collect();
+    let letters: Vec<char> = normalize(name)
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect();
     let Some(first) = letters.first() else {
         return String::new();
     };
@@ -245,8 +273,14 @@ fn soundex_would_merge_far_more_distinct_names() {
         .iter()
         .map(|(_, g)| g.len())
         .sum();
-    let theirs: usize = merged_names(names, soundex).iter().map(|(_, g)| g.len()).sum();
-    println!("family names: Soundex merges {theirs} of {}, these rules {ours}", names.len());
+    let theirs: usize = merged_names(names, soundex)
+        .iter()
+        .map(|(_, g)| g.len())
+        .sum();
+    println!(
+        "family names: Soundex merges {theirs} of {}, these rules {ours}",
+        names.len()
+    );
     assert_eq!(soundex("Kasanga"), soundex("Kasongo"));
     assert!(theirs > 10 * ours.max(1));
 }
@@ -265,7 +299,10 @@ fn the_guides_example_code_does_not_move() {
 fn an_unlisted_place_still_gets_the_spelling_rules() {
     let spelling = spelling();
     assert_eq!(canonical(&spelling, "places", "Tchibombo"), "TSHIBOMBO");
-    assert_eq!(canonical(&spelling, "places", "Kassoumbalesa"), "KASUMBALESA");
+    assert_eq!(
+        canonical(&spelling, "places", "Kassoumbalesa"),
+        "KASUMBALESA"
+    );
 }
 
 /// The shipped files with one edit, parsed and checked.
@@ -279,10 +316,19 @@ fn check_edited(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
             text
         }
     };
-    let (rules, places, keep) = (read("spelling.yaml"), read("places.yaml"), read("keep-apart.yaml"));
-    let paths = ["spelling.yaml", "places.yaml", "keep-apart.yaml"].map(|n| Path::new(n).to_owned());
-    let spelling = Spelling::parse((&paths[0], &rules), (&paths[1], &places), (&paths[2], &keep))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (rules, places, keep) = (
+        read("spelling.yaml"),
+        read("places.yaml"),
+        read("keep-apart.yaml"),
+    );
+    let paths =
+        ["spelling.yaml", "places.yaml", "keep-apart.yaml"].map(|n| Path::new(n).to_owned());
+    let spelling = Spelling::parse(
+        (&paths[0], &rules),
+        (&paths[1], &places),
+        (&paths[2], &keep),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
     spelling.check().iter().map(ToString::to_string).collect()
 }
 
@@ -300,30 +346,74 @@ fn a_rule_that_merges_a_keep_apart_pair_is_named() {
     let rule_line = line_of("spelling.yaml", "{ from: DJ, to: J }") + 1;
     let pair_line = line_of("keep-apart.yaml", "[Kasanga, Kasongo]");
     let expected = format!("keep-apart.yaml:{pair_line}:");
-    let error = errors.iter().find(|e| e.starts_with(&expected)).unwrap_or_else(|| panic!("{errors:?}"));
-    assert!(error.contains("« Kasanga » et « Kasongo » doivent rester distincts"), "{error}");
-    assert!(error.contains(&format!("la règle de la ligne {rule_line}")), "{error}");
+    let error = errors
+        .iter()
+        .find(|e| e.starts_with(&expected))
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert!(
+        error.contains("« Kasanga » et « Kasongo » doivent rester distincts"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("la règle de la ligne {rule_line}")),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_rule_consumed_by_an_earlier_one_and_a_loop_are_reported() {
     let errors = check_edited("spelling.yaml", |t| {
-        t.replacen("    - { from: TCH, to: TSH }\n", "    - { from: CH, to: SH }\n    - { from: TCH, to: TSH }\n", 1)
+        t.replacen(
+            "    - { from: TCH, to: TSH }\n",
+            "    - { from: CH, to: SH }\n    - { from: TCH, to: TSH }\n",
+            1,
+        )
     });
     assert!(
-        errors.iter().any(|e| e.contains("ne peut jamais s'appliquer") && e.contains("TCH")),
+        errors
+            .iter()
+            .any(|e| e.contains("ne peut jamais s'appliquer") && e.contains("TCH")),
         "{errors:?}"
     );
     let errors = check_edited("spelling.yaml", |t| {
-        t.replacen("    - { from: PH, to: F }\n", "    - { from: PH, to: F }\n    - { from: F, to: PH }\n", 1)
+        t.replacen(
+            "    - { from: PH, to: F }\n",
+            "    - { from: PH, to: F }\n    - { from: F, to: PH }\n",
+            1,
+        )
     });
-    assert!(errors.iter().any(|e| e.contains("tournent en rond")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("tournent en rond")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn an_alias_of_two_places_and_a_colliding_alias_are_reported() {
-    let errors = check_edited("places.yaml", |t| t.replacen("aliases: [Kuango, Kouango]", "aliases: [Kuango, Kouango, Kin]", 1));
-    assert!(errors.iter().any(|e| e.contains("« Kin » désigne déjà « Kinshasa »")), "{errors:?}");
-    let errors = check_edited("places.yaml", |t| t.replacen("aliases: [Kuango, Kouango]", "aliases: [Kuango, Kouango, Kinnshasa]", 1));
-    assert!(errors.iter().any(|e| e.contains("les deux lieux seraient confondus")), "{errors:?}");
+    let errors = check_edited("places.yaml", |t| {
+        t.replacen(
+            "aliases: [Kuango, Kouango]",
+            "aliases: [Kuango, Kouango, Kin]",
+            1,
+        )
+    });
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("« Kin » désigne déjà « Kinshasa »")),
+        "{errors:?}"
+    );
+    let errors = check_edited("places.yaml", |t| {
+        t.replacen(
+            "aliases: [Kuango, Kouango]",
+            "aliases: [Kuango, Kouango, Kinnshasa]",
+            1,
+        )
+    });
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("les deux lieux seraient confondus")),
+        "{errors:?}"
+    );
 }

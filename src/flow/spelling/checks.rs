@@ -81,7 +81,9 @@ fn consumes(rule: &Rule, from: &str) -> bool {
         return false;
     }
     match &rule.rewrite {
-        Rewrite::Replace { from: earlier, to } => from.contains(earlier.as_str()) && !to.contains(earlier.as_str()),
+        Rewrite::Replace { from: earlier, to } => {
+            from.contains(earlier.as_str()) && !to.contains(earlier.as_str())
+        }
         Rewrite::CollapseDoubles { letters } => from
             .as_bytes()
             .windows(2)
@@ -111,7 +113,14 @@ fn loop_probe(set: &RuleSet) -> Option<String> {
             pieces.push(to.clone());
         }
     }
-    let frames = [("", ""), ("A", "A"), ("K", "K"), ("A", ""), ("", "A"), ("M", "I")];
+    let frames = [
+        ("", ""),
+        ("A", "A"),
+        ("K", "K"),
+        ("A", ""),
+        ("", "A"),
+        ("M", "I"),
+    ];
     pieces.iter().find_map(|piece| {
         frames.iter().find_map(|(left, right)| {
             let word = format!("{left}{piece}{right}");
@@ -222,7 +231,9 @@ pub fn check_keep_apart(
         };
         let gazetteer = gazetteer.filter(|g| g.rules.name == set.name);
         let canonicalizer = Canonicalizer::new(set.clone(), gazetteer.cloned().map(Into::into));
-        if let Some(diagnostic) = merged_pair(&keep_apart.path, &canonicalizer, pair, rules.path.as_path()) {
+        if let Some(diagnostic) =
+            merged_pair(&keep_apart.path, &canonicalizer, pair, rules.path.as_path())
+        {
             diagnostics.push(diagnostic);
         }
     }
@@ -245,7 +256,10 @@ fn merged_pair(
     fired.extend(set.trace(&b).fired);
     let cause = match canonicalizer.gazetteer() {
         Some(g) if g.lookup(&a).is_some() || g.lookup(&b).is_some() => {
-            format!("le répertoire {} les donne pour le même lieu", g.path.display())
+            format!(
+                "le répertoire {} les donne pour le même lieu",
+                g.path.display()
+            )
         }
         _ if a == b => "ils s'écrivent pareil une fois normalisés".to_owned(),
         _ => format!(

@@ -66,7 +66,8 @@ impl Gazetteer {
         rules: &SpellingRules,
     ) -> Result<Gazetteer, Vec<Diagnostic>> {
         let map = SourceMap::build(text);
-        let file: PlacesFile = serde_yaml::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
+        let file: PlacesFile =
+            serde_yaml::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
         let Some(rule_set) = rules.get(&file.rule_set) else {
             let message = format!(
                 "le jeu de règles « {} » n'existe pas dans {} (jeux définis : {}).",
@@ -187,7 +188,8 @@ impl Gazetteer {
 mod tests {
     use super::*;
 
-    const RULES: &str = "rule_sets:\n  places:\n    - { from: OU, to: U }\n    - { collapse_doubles: S }\n";
+    const RULES: &str =
+        "rule_sets:\n  places:\n    - { from: OU, to: U }\n    - { collapse_doubles: S }\n";
 
     fn gazetteer(text: &str) -> Result<Gazetteer, Vec<Diagnostic>> {
         let rules = SpellingRules::parse(Path::new("spelling.yaml"), RULES).unwrap();
@@ -205,7 +207,11 @@ mod tests {
         assert_eq!(g.lookup("LEOPOLDVILLE"), Some("KINSHASA"));
         assert_eq!(g.lookup("KINSHASSA"), Some("KINSHASA"));
         assert_eq!(g.lookup("KINDOU"), Some("KINDU"));
-        assert_eq!(g.lookup("KWAMOUTH"), Some("KWAMUTH"), "canonical = spelled name");
+        assert_eq!(
+            g.lookup("KWAMOUTH"),
+            Some("KWAMUTH"),
+            "canonical = spelled name"
+        );
         assert_eq!(g.lookup("KWAMUTH"), Some("KWAMUTH"));
         assert_eq!(g.lookup("GOMA"), None);
         assert_eq!(g.place("KWAMUTH").unwrap().name, "Kwamouth");
@@ -214,10 +220,14 @@ mod tests {
     #[test]
     fn an_unknown_rule_set_and_an_empty_alias_are_errors_with_lines() {
         let errors = gazetteer("rule_set: lieux\nplaces: []\n").unwrap_err();
-        assert!(errors[0].to_string().starts_with("places.yaml:1:"), "{errors:?}");
+        assert!(
+            errors[0].to_string().starts_with("places.yaml:1:"),
+            "{errors:?}"
+        );
         assert!(errors[0].message.contains("« lieux » n'existe pas"));
         let errors =
-            gazetteer("rule_set: places\nplaces:\n  - name: Goma\n    aliases: [\"--\"]\n").unwrap_err();
+            gazetteer("rule_set: places\nplaces:\n  - name: Goma\n    aliases: [\"--\"]\n")
+                .unwrap_err();
         assert_eq!(errors[0].line, Some(4), "{errors:?}");
     }
 

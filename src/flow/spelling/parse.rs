@@ -224,7 +224,9 @@ impl Parser<'_> {
         let Some(to) = to else {
             self.error(
                 at,
-                format!("la règle « from: {from} » n'a pas de « to » (écrivez to: \"\" pour effacer)."),
+                format!(
+                    "la règle « from: {from} » n'a pas de « to » (écrivez to: \"\" pour effacer)."
+                ),
             );
             return None;
         };
@@ -328,10 +330,7 @@ pub(super) fn is_normalized(text: &str) -> bool {
 }
 
 fn is_class_name(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'_')
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
 fn suggestion(text: &str) -> String {
@@ -345,14 +344,16 @@ fn suggestion(text: &str) -> String {
 
 /// A YAML or shape error in French, at serde's position.
 pub(super) fn yaml_error(path: &Path, error: &serde_yaml::Error) -> Diagnostic {
-    let position = error
-        .location()
-        .map(|l| Position::at(l.line(), l.column()));
+    let position = error.location().map(|l| Position::at(l.line(), l.column()));
     let full = error.to_string();
     let raw = full.split(" at line ").next().unwrap_or(&full);
     let message = if let Some(rest) = raw.split("unknown field `").nth(1) {
         let key = rest.split('`').next().unwrap_or(rest);
-        let expected = rest.split("expected ").nth(1).unwrap_or("").replace('`', "");
+        let expected = rest
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .replace('`', "");
         format!("clé inconnue « {key} » (clés possibles : {expected}).")
     } else if let Some(rest) = raw.split("missing field `").nth(1) {
         let key = rest.split('`').next().unwrap_or(rest);
@@ -372,7 +373,11 @@ mod tests {
     }
 
     fn messages(text: &str) -> Vec<String> {
-        parse(text).unwrap_err().iter().map(ToString::to_string).collect()
+        parse(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -385,15 +390,24 @@ mod tests {
         let names = rules.get("names").unwrap();
         assert_eq!(names.rules.len(), 3);
         assert_eq!(names.apply("TCHOUU"), "TSHU");
-        assert_eq!(names.rules[1].position.unwrap().line, 4, "the line in `common`");
+        assert_eq!(
+            names.rules[1].position.unwrap().line,
+            4,
+            "the line in `common`"
+        );
     }
 
     #[test]
     fn characters_normalization_removes_are_refused_with_their_line() {
-        let errors = messages("rule_sets:\n  names:\n    - { from: tch, to: TSH }\n    - { from: É, to: E }\n");
+        let errors = messages(
+            "rule_sets:\n  names:\n    - { from: tch, to: TSH }\n    - { from: É, to: E }\n",
+        );
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].starts_with("spelling.yaml:3:"), "{errors:?}");
-        assert!(errors[0].contains("ne peut jamais s'appliquer"), "{errors:?}");
+        assert!(
+            errors[0].contains("ne peut jamais s'appliquer"),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("« TCH »"), "{errors:?}");
         assert!(errors[1].starts_with("spelling.yaml:4:"), "{errors:?}");
     }
@@ -405,8 +419,14 @@ mod tests {
              - { from: Y, to: I, at: fin }\n    - { use: a }\n",
         )
         .join("\n");
-        assert!(errors.contains("la classe « vowels » n'est pas définie"), "{errors}");
-        assert!(errors.contains("le jeu de règles « b » n'existe pas"), "{errors}");
+        assert!(
+            errors.contains("la classe « vowels » n'est pas définie"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("le jeu de règles « b » n'existe pas"),
+            "{errors}"
+        );
         assert!(errors.contains("« at: fin »"), "{errors}");
         assert!(errors.contains("s'incluent en boucle : a → a"), "{errors}");
     }

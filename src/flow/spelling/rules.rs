@@ -15,7 +15,12 @@ pub struct LetterSet(u128);
 
 impl LetterSet {
     pub fn from_letters(letters: &str) -> LetterSet {
-        LetterSet(letters.bytes().filter(|b| *b < 128).fold(0, |bits, b| bits | 1 << b))
+        LetterSet(
+            letters
+                .bytes()
+                .filter(|b| *b < 128)
+                .fold(0, |bits, b| bits | 1 << b),
+        )
     }
 
     pub fn contains(self, byte: u8) -> bool {
