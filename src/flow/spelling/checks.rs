@@ -215,6 +215,7 @@ pub fn check_keep_apart(
     keep_apart: &KeepApart,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let mut canonicalizers: HashMap<&str, Canonicalizer> = HashMap::new();
     for pair in &keep_apart.pairs {
         let Some(set) = rules.get(&pair.rule_set) else {
             diagnostics.push(Diagnostic::error(
@@ -229,13 +230,12 @@ pub fn check_keep_apart(
             ));
             continue;
         };
-        let gazetteer = gazetteer.filter(|g| g.rules.name == set.name);
-        let canonicalizer = Canonicalizer::new(set.clone(), gazetteer.cloned().map(Into::into));
-        if let Some(diagnostic) =
-            merged_pair(&keep_apart.path, &canonicalizer, pair, rules.path.as_path())
-        {
-            diagnostics.push(diagnostic);
-        }
+        let canonicalizer = canonicalizers.entry(&set.name).or_insert_with(|| {
+            let gazetteer = gazetteer.filter(|g| g.rules.name == set.name);
+            Canonicalizer::new(set.clone(), gazetteer.cloned().map(Into::into))
+        });
+        let merged = merged_pair(&keep_apart.path, canonicalizer, pair, &rules.path);
+        diagnostics.extend(merged);
     }
     diagnostics
 }
@@ -277,4 +277,99 @@ fn merged_pair(
             pair.first, pair.second, set.name
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> SpellingRules {
+        SpellingRules::parse(Path::new("spelling.yaml"), text).unwrap()
+    }
+
+    fn messages(diagnostics: &[Diagnostic]) -> String {
+        let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        text.join("\n")
+    }
+
+    #[test]
+    fn rules_that_can_never_apply_are_named_with_their_line() {
+        let errors = check_rules(&rules(
+            "rule_sets:\n  a:\n    - { from: OU, to: U }\n    - { from: MOU, to: MU }\n    \
+             - { from: X, to: X }\n    - { from: Y, to: I, at: start, after: A }\n    \
+             - { collapse_doubles: L }\n    - { from: LL, to: L }\n",
+        ));
+        let text = messages(&errors);
+        assert_eq!(errors.len(), 4, "{text}");
+        assert!(
+            text.contains("spelling.yaml:4:")
+                && text.contains("la règle de la ligne 3 (plus haut)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spelling.yaml:5:") && text.contains("par lui-même"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spelling.yaml:6:") && text.contains("rien ne précède"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spelling.yaml:8:") && text.contains("la règle de la ligne 7"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_rule_whose_text_another_rule_writes_back_is_not_dead() {
+        let errors = check_rules(&rules(
+            "rule_sets:\n  a:\n    - { from: CH, to: SH }\n    - { from: K, to: CH, before: E }\n    \
+             - { from: TCH, to: TSH }\n    - { from: OU, to: U, before: A }\n    - { from: OUA, to: WA }\n",
+        ));
+        assert!(errors.is_empty(), "{}", messages(&errors));
+    }
+
+    #[test]
+    fn rules_that_loop_are_reported() {
+        let errors = check_rules(&rules(
+            "rule_sets:\n  a:\n    - { from: AB, to: BA }\n    - { from: BA, to: AB }\n",
+        ));
+        assert!(
+            messages(&errors).contains("tournent en rond"),
+            "{}",
+            messages(&errors)
+        );
+    }
+
+    #[test]
+    fn a_canonical_name_that_leads_to_another_place_is_reported() {
+        let rules = rules("rule_sets:\n  places:\n    - { from: OU, to: U }\n");
+        let text = "rule_set: places\nplaces:\n  - name: Ailleurs\n    aliases: [Kwamuth]\n  \
+                    - name: Kwamouth\n";
+        let gazetteer = Gazetteer::parse(Path::new("places.yaml"), text, &rules).unwrap();
+        let text = messages(&check_gazetteer(&gazetteer));
+        assert!(text.contains("places.yaml:5:"), "{text}");
+        assert!(
+            text.contains("la forme canonique KWAMUTH de « Kwamouth » désigne le lieu AILLEURS"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_keep_apart_pair_merged_by_the_gazetteer_is_named() {
+        let rules = rules("rule_sets:\n  places:\n    - { from: OU, to: U }\n");
+        let places = "rule_set: places\nplaces:\n  - name: Kivu\n    aliases: [Sud-Kivu]\n";
+        let gazetteer = Gazetteer::parse(Path::new("places.yaml"), places, &rules).unwrap();
+        let keep =
+            KeepApart::parse(Path::new("keep.yaml"), "places:\n  - [Kivu, Sud-Kivu]\n").unwrap();
+        let text = messages(&check_keep_apart(&rules, Some(&gazetteer), &keep));
+        assert!(text.starts_with("keep.yaml:2:"), "{text}");
+        assert!(
+            text.contains("le répertoire places.yaml les donne pour le même lieu"),
+            "{text}"
+        );
+        let keep = KeepApart::parse(Path::new("keep.yaml"), "lieux:\n  - [Kivu, Goma]\n").unwrap();
+        let text = messages(&check_keep_apart(&rules, Some(&gazetteer), &keep));
+        assert!(text.contains("« lieux » n'existe pas"), "{text}");
+    }
 }

@@ -151,6 +151,8 @@ impl Spelling {
             &self.keep_apart,
         ));
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        // A rule of a set included by `use` is reported once per including set.
+        diagnostics.dedup_by(|a, b| a.line == b.line && a.file == b.file && a.message == b.message);
         diagnostics
     }
 
@@ -162,5 +164,79 @@ impl Spelling {
         }
         text.push_str(&self.gazetteer.derivation_text());
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = "rule_sets:\n  names:\n    - { from: TCH, to: TSH }\n    \
+                         - { collapse_doubles: L }\n  places:\n    - { use: names }\n";
+    const PLACES: &str =
+        "rule_set: places\nplaces:\n  - name: Kinshasa\n    aliases: [Kin, Léopoldville]\n";
+
+    fn spelling(keep_apart: &str) -> Result<Spelling, Vec<Diagnostic>> {
+        Spelling::parse(
+            (Path::new("spelling.yaml"), RULES),
+            (Path::new("places.yaml"), PLACES),
+            (Path::new("keep.yaml"), keep_apart),
+        )
+    }
+
+    #[test]
+    fn only_the_gazetteers_rule_set_comes_with_the_gazetteer() {
+        let spelling = spelling("names:\n  - [Kabila, Kabala]\n").unwrap();
+        let places = spelling.canonicalizer("places").unwrap();
+        let names = spelling.canonicalizer("names").unwrap();
+        assert_eq!(places.canonical("LEOPOLDVILLE"), "KINSHASA");
+        assert_eq!(
+            places.canonical("TCHIKAPA"),
+            "TSHIKAPA",
+            "not listed: rules only"
+        );
+        assert_eq!(names.canonical("KIN"), "KIN");
+        assert_eq!(names.canonical("KABILLA"), "KABILA");
+        assert!(spelling.canonicalizer("lieux").is_none());
+        assert!(spelling.check().is_empty(), "{:?}", spelling.check());
+    }
+
+    #[test]
+    fn the_derivation_text_follows_rules_and_places() {
+        let spelling = spelling("{}").unwrap();
+        let text = spelling.derivation_text();
+        assert!(
+            text.contains("rule_set names\n  replace TCH>TSH\n  collapse L\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("KINSHASA <- KIN KINSHASA LEOPOLDVILLE"),
+            "{text}"
+        );
+        let places = spelling.canonicalizer("places").unwrap().derivation_text();
+        assert!(places.contains("gazetteer rule_set=places"), "{places}");
+        assert!(!spelling
+            .canonicalizer("names")
+            .unwrap()
+            .derivation_text()
+            .contains("gazetteer"));
+    }
+
+    #[test]
+    fn errors_of_several_files_are_all_reported() {
+        let errors = Spelling::parse(
+            (
+                Path::new("spelling.yaml"),
+                "rule_sets:\n  a:\n    - { from: é, to: E }\n",
+            ),
+            (Path::new("places.yaml"), PLACES),
+            (Path::new("keep.yaml"), "a:\n  - [X]\n"),
+        )
+        .unwrap_err();
+        let files: Vec<String> = errors
+            .iter()
+            .map(|e| e.file.display().to_string())
+            .collect();
+        assert_eq!(files, ["spelling.yaml", "keep.yaml"], "{errors:?}");
     }
 }
