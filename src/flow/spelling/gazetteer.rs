@@ -30,7 +30,7 @@ struct PlaceDef {
 
 /// One way of writing a place (its name first, then its aliases).
 #[derive(Debug, Clone)]
-pub struct Spelling {
+pub struct PlaceSpelling {
     pub written: String,
     pub normalized: String,
     /// `normalized` after the gazetteer's rule set.
@@ -45,7 +45,7 @@ pub struct Place {
     /// What every spelling of the place becomes: the name normalized, then spelled by
     /// the rules (`HAUTUELE`), so it is stable under them.
     pub canonical: String,
-    pub spellings: Vec<Spelling>,
+    pub spellings: Vec<PlaceSpelling>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +94,7 @@ impl Gazetteer {
                     errors.push(Diagnostic::error(path, map.find(&at), message));
                     continue;
                 }
-                spellings.push(Spelling {
+                spellings.push(PlaceSpelling {
                     written: text.clone(),
                     spelled: rule_set.apply(&normalized),
                     normalized,

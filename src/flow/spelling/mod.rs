@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::diagnostics::Diagnostic;
 
 pub use checks::{check_gazetteer, check_keep_apart, check_rules};
-pub use gazetteer::{Gazetteer, Place};
+pub use gazetteer::{Gazetteer, Place, PlaceSpelling};
 pub use keep_apart::{KeepApart, KeepApartPair};
 pub use parse::SpellingRules;
 pub use rules::{RuleSet, Trace};
