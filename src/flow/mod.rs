@@ -7,6 +7,7 @@ pub mod extract;
 pub mod load;
 pub mod session;
 pub mod source_map;
+pub mod spelling;
 pub mod validators;
 
 use std::collections::{HashMap, HashSet};

@@ -1,0 +1,242 @@
+//! Canonical spelling of answers: ordinary spelling variants of a name or a place
+//! (Kabilla/Kabila, Tchisekedi/Tshisekedi, Léopoldville/Kinshasa) give one form, so a
+//! returning client gets the same code. Data: flows/spelling.yaml (rules),
+//! flows/places.yaml (gazetteer), flows/keep-apart.yaml (pairs no rule may merge).
+//! Pure: the only IO is [`Spelling::load`].
+
+pub mod checks;
+pub mod gazetteer;
+pub mod keep_apart;
+pub mod parse;
+pub mod rules;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostics::Diagnostic;
+
+pub use checks::{check_gazetteer, check_keep_apart, check_rules};
+pub use gazetteer::{Gazetteer, Place, PlaceSpelling};
+pub use keep_apart::{KeepApart, KeepApartPair};
+pub use parse::SpellingRules;
+pub use rules::{RuleSet, Trace};
+
+pub const RULES_FILE: &str = "spelling.yaml";
+pub const PLACES_FILE: &str = "places.yaml";
+pub const KEEP_APART_FILE: &str = "keep-apart.yaml";
+
+/// The canonicalizer of one step: a rule set, and for places the gazetteer.
+#[derive(Debug, Clone)]
+pub struct Canonicalizer {
+    rules: RuleSet,
+    gazetteer: Option<Arc<Gazetteer>>,
+}
+
+impl Canonicalizer {
+    pub fn new(rules: RuleSet, gazetteer: Option<Arc<Gazetteer>>) -> Canonicalizer {
+        Canonicalizer { rules, gazetteer }
+    }
+
+    /// The canonical form of a normalized answer: the gazetteer's place when it knows
+    /// the spelling, otherwise the rules' spelling.
+    pub fn canonical(&self, normalized: &str) -> String {
+        if let Some(place) = self
+            .gazetteer
+            .as_ref()
+            .and_then(|g| g.lookup_exact(normalized))
+        {
+            return place.to_owned();
+        }
+        let spelled = self.rules.apply(normalized);
+        match &self.gazetteer {
+            // The gazetteer's own rule set is this one (see Spelling::canonicalizer).
+            Some(g) => g.lookup_spelled(&spelled).map_or(spelled, str::to_owned),
+            None => spelled,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn gazetteer(&self) -> Option<&Gazetteer> {
+        self.gazetteer.as_deref()
+    }
+
+    /// Stable text of everything that decides the canonical forms of this step.
+    pub fn derivation_text(&self) -> String {
+        let mut text = self.rules.derivation_text();
+        if let Some(gazetteer) = &self.gazetteer {
+            text.push_str(&gazetteer.derivation_text());
+        }
+        text
+    }
+}
+
+/// The three spelling files, parsed.
+#[derive(Debug, Clone)]
+pub struct Spelling {
+    pub rules: SpellingRules,
+    pub gazetteer: Arc<Gazetteer>,
+    pub keep_apart: KeepApart,
+}
+
+impl Spelling {
+    /// Reads `spelling.yaml`, `places.yaml` and `keep-apart.yaml` from `flows_dir`.
+    pub fn load(flows_dir: &Path) -> Result<Spelling, Vec<Diagnostic>> {
+        let read = |name: &str| {
+            let path = flows_dir.join(name);
+            std::fs::read_to_string(&path)
+                .map(|text| (path.clone(), text))
+                .map_err(|e| {
+                    vec![Diagnostic::error(
+                        &path,
+                        None,
+                        format!("impossible de lire ce fichier ({e})."),
+                    )]
+                })
+        };
+        let (rules_path, rules_text) = read(RULES_FILE)?;
+        let (places_path, places_text) = read(PLACES_FILE)?;
+        let (keep_path, keep_text) = read(KEEP_APART_FILE)?;
+        Spelling::parse(
+            (&rules_path, &rules_text),
+            (&places_path, &places_text),
+            (&keep_path, &keep_text),
+        )
+    }
+
+    /// Parses the three files, each given as (path, text); every error of every file.
+    pub fn parse(
+        rules: (&Path, &str),
+        places: (&Path, &str),
+        keep_apart: (&Path, &str),
+    ) -> Result<Spelling, Vec<Diagnostic>> {
+        let rules = SpellingRules::parse(rules.0, rules.1);
+        let keep_apart = KeepApart::parse(keep_apart.0, keep_apart.1);
+        let gazetteer = match &rules {
+            Ok(parsed) => Gazetteer::parse(places.0, places.1, parsed).map(Arc::new),
+            Err(_) => Err(Vec::new()),
+        };
+        match (rules, gazetteer, keep_apart) {
+            (Ok(rules), Ok(gazetteer), Ok(keep_apart)) => Ok(Spelling {
+                rules,
+                gazetteer,
+                keep_apart,
+            }),
+            (rules, gazetteer, keep_apart) => Err([
+                rules.err().unwrap_or_default(),
+                gazetteer.err().unwrap_or_default(),
+                keep_apart.err().unwrap_or_default(),
+            ]
+            .concat()),
+        }
+    }
+
+    /// The canonicalizer of rule set `name`; the set the gazetteer names
+    /// (`rule_set: places`) comes with the gazetteer.
+    pub fn canonicalizer(&self, name: &str) -> Option<Canonicalizer> {
+        let rules = self.rules.get(name)?.clone();
+        let gazetteer = (self.gazetteer.rules.name == name).then(|| self.gazetteer.clone());
+        Some(Canonicalizer::new(rules, gazetteer))
+    }
+
+    /// Every check of the three files, sorted by file and line.
+    pub fn check(&self) -> Vec<Diagnostic> {
+        let mut diagnostics = check_rules(&self.rules);
+        diagnostics.extend(check_gazetteer(&self.gazetteer));
+        diagnostics.extend(check_keep_apart(
+            &self.rules,
+            Some(&self.gazetteer),
+            &self.keep_apart,
+        ));
+        diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        // A rule of a set included by `use` is reported once per including set.
+        diagnostics.dedup_by(|a, b| a.line == b.line && a.file == b.file && a.message == b.message);
+        diagnostics
+    }
+
+    /// Stable text of all rule sets and the gazetteer, for the derivation fingerprint.
+    pub fn derivation_text(&self) -> String {
+        let mut text = String::from("spelling v1\n");
+        for set in self.rules.sets() {
+            text.push_str(&set.derivation_text());
+        }
+        text.push_str(&self.gazetteer.derivation_text());
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = "rule_sets:\n  names:\n    - { from: TCH, to: TSH }\n    \
+                         - { collapse_doubles: L }\n  places:\n    - { use: names }\n";
+    const PLACES: &str =
+        "rule_set: places\nplaces:\n  - name: Kinshasa\n    aliases: [Kin, Léopoldville]\n";
+
+    fn spelling(keep_apart: &str) -> Result<Spelling, Vec<Diagnostic>> {
+        Spelling::parse(
+            (Path::new("spelling.yaml"), RULES),
+            (Path::new("places.yaml"), PLACES),
+            (Path::new("keep.yaml"), keep_apart),
+        )
+    }
+
+    #[test]
+    fn only_the_gazetteers_rule_set_comes_with_the_gazetteer() {
+        let spelling = spelling("names:\n  - [Kabila, Kabala]\n").unwrap();
+        let places = spelling.canonicalizer("places").unwrap();
+        let names = spelling.canonicalizer("names").unwrap();
+        assert_eq!(places.canonical("LEOPOLDVILLE"), "KINSHASA");
+        assert_eq!(
+            places.canonical("TCHIKAPA"),
+            "TSHIKAPA",
+            "not listed: rules only"
+        );
+        assert_eq!(names.canonical("KIN"), "KIN");
+        assert_eq!(names.canonical("KABILLA"), "KABILA");
+        assert!(spelling.canonicalizer("lieux").is_none());
+        assert!(spelling.check().is_empty(), "{:?}", spelling.check());
+    }
+
+    #[test]
+    fn the_derivation_text_follows_rules_and_places() {
+        let spelling = spelling("{}").unwrap();
+        let text = spelling.derivation_text();
+        assert!(
+            text.contains("rule_set names\n  replace TCH>TSH\n  collapse L\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("KINSHASA <- KIN KINSHASA LEOPOLDVILLE"),
+            "{text}"
+        );
+        let places = spelling.canonicalizer("places").unwrap().derivation_text();
+        assert!(places.contains("gazetteer rule_set=places"), "{places}");
+        assert!(!spelling
+            .canonicalizer("names")
+            .unwrap()
+            .derivation_text()
+            .contains("gazetteer"));
+    }
+
+    #[test]
+    fn errors_of_several_files_are_all_reported() {
+        let errors = Spelling::parse(
+            (
+                Path::new("spelling.yaml"),
+                "rule_sets:\n  a:\n    - { from: é, to: E }\n",
+            ),
+            (Path::new("places.yaml"), PLACES),
+            (Path::new("keep.yaml"), "a:\n  - [X]\n"),
+        )
+        .unwrap_err();
+        let files: Vec<String> = errors
+            .iter()
+            .map(|e| e.file.display().to_string())
+            .collect();
+        assert_eq!(files, ["spelling.yaml", "keep.yaml"], "{errors:?}");
+    }
+}
