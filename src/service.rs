@@ -181,7 +181,7 @@ impl Bot {
                 fingerprint: self.fingerprint.clone(),
             };
             let registration = match tx.register(&request, &record, now).await? {
-                crate::store::Registration::New {
+                crate::store::Registered::New {
                     code,
                     collision_index,
                 } => {
@@ -191,11 +191,11 @@ impl Bot {
                     self.metrics.code(true);
                     Registration::New(code)
                 }
-                crate::store::Registration::Existing { code } => {
+                crate::store::Registered::Existing { code } => {
                     self.metrics.code(false);
                     Registration::Existing(code)
                 }
-                crate::store::Registration::Exhausted => {
+                crate::store::Registered::Exhausted => {
                     tracing::error!("no free code for a new person: every collision candidate is taken; increase ciu.hash.length");
                     Registration::Unavailable
                 }

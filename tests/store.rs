@@ -5,10 +5,11 @@
 mod common;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use ciu::ciu::MAX_CANDIDATES;
 use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
 use ciu::seal::Sealer;
-use ciu::store::{Claim, NewRecord, Registration, Store, StoreError, MAX_CANDIDATES};
+use ciu::store::{Claim, NewRecord, Registered, Store, StoreError};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -196,7 +197,7 @@ fn record(phone: &str) -> NewRecord {
     }
 }
 
-async fn register(store: &Store, phone: &str, request: &CiuRequest) -> Registration {
+async fn register(store: &Store, phone: &str, request: &CiuRequest) -> Registered {
     register_at(store, phone, request, now()).await
 }
 
@@ -205,17 +206,17 @@ async fn register_at(
     phone: &str,
     request: &CiuRequest,
     at: DateTime<Utc>,
-) -> Registration {
+) -> Registered {
     let mut tx = store.begin(phone).await.unwrap();
     let registration = tx.register(request, &record(phone), at).await.unwrap();
     tx.commit().await.unwrap();
     registration
 }
 
-fn code_of(registration: &Registration) -> &str {
+fn code_of(registration: &Registered) -> &str {
     match registration {
-        Registration::New { code, .. } | Registration::Existing { code } => code,
-        Registration::Exhausted => panic!("no code issued"),
+        Registered::New { code, .. } | Registered::Existing { code } => code,
+        Registered::Exhausted => panic!("no code issued"),
     }
 }
 
@@ -253,7 +254,7 @@ async fn a_known_person_gets_the_same_code_and_is_counted() {
         let template = normal_template();
         let marie = person(&template, "MARIE", "1985");
         let first = register(&db.store, "phone-a", &marie).await;
-        let Registration::New {
+        let Registered::New {
             code,
             collision_index: 0,
         } = &first
@@ -264,7 +265,7 @@ async fn a_known_person_gets_the_same_code_and_is_counted() {
         assert!(code.starts_with("985-MA-"));
 
         let again = register(&db.store, "phone-a", &marie).await;
-        assert_eq!(again, Registration::Existing { code: code.clone() });
+        assert_eq!(again, Registered::Existing { code: code.clone() });
 
         let raw = db.raw().await;
         assert_eq!(raw.count("SELECT COUNT(*) FROM uic_records").await, 1);
@@ -288,7 +289,7 @@ async fn a_collision_gives_the_second_person_another_code_and_is_recorded() {
 
         let first_code = code_of(&register(&db.store, "phone-a", &first).await).to_owned();
         let registration = register(&db.store, "phone-b", &second).await;
-        let Registration::New {
+        let Registered::New {
             code: second_code,
             collision_index,
         } = &registration
@@ -302,7 +303,7 @@ async fn a_collision_gives_the_second_person_another_code_and_is_recorded() {
         // Both keep their own code afterwards.
         assert_eq!(
             register(&db.store, "phone-b", &second).await,
-            Registration::Existing {
+            Registered::Existing {
                 code: second_code.clone()
             }
         );
@@ -337,15 +338,15 @@ async fn when_every_candidate_is_taken_no_code_is_shared() {
         for year in 1900..2000 {
             let request = person(&template, "MARIE", &year.to_string());
             match register(&db.store, "phone", &request).await {
-                Registration::New { code, .. } => {
+                Registered::New { code, .. } => {
                     assert!(issued.insert(code), "a code was issued twice");
                 }
-                Registration::Exhausted => {
+                Registered::Exhausted => {
                     // Refused only when every candidate really belongs to someone else.
                     assert!((0..MAX_CANDIDATES).all(|n| issued.contains(&request.candidate(n))));
                     exhausted += 1;
                 }
-                Registration::Existing { .. } => panic!("every person is new"),
+                Registered::Existing { .. } => panic!("every person is new"),
             }
         }
         assert_eq!(issued.len(), 16);
@@ -388,10 +389,10 @@ async fn the_same_person_from_two_phones_at_once_gets_one_record() {
         });
         let first = first.await.unwrap();
         let second = second.await.unwrap();
-        assert!(matches!(first, Registration::New { .. }), "{first:?}");
+        assert!(matches!(first, Registered::New { .. }), "{first:?}");
         assert_eq!(
             second,
-            Registration::Existing {
+            Registered::Existing {
                 code: code_of(&first).to_owned()
             }
         );
@@ -415,7 +416,7 @@ async fn the_same_person_from_two_phones_at_once_gets_one_record() {
         }
         let new = results
             .iter()
-            .filter(|r| matches!(r, Registration::New { .. }))
+            .filter(|r| matches!(r, Registered::New { .. }))
             .count();
         assert_eq!(new, 1, "{results:?}");
         let codes: HashSet<&str> = results.iter().map(code_of).collect();

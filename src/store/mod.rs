@@ -39,7 +39,7 @@ pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
 pub use reports::ExportRecord;
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
-pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
+pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
 const PROCESSED_MESSAGE_RETENTION_DAYS: i64 = 8;

@@ -9,10 +9,7 @@ use super::sqlite_writer::{
     self, parse_time, query_first, time_text, Finished, Savepoint, WriterGuard,
 };
 use super::StoreError;
-use crate::ciu::CiuRequest;
-
-/// How many candidate codes are tried for one person before giving up.
-pub const MAX_CANDIDATES: u32 = 16;
+use crate::ciu::{CiuRequest, MAX_CANDIDATES};
 
 const INSERT_FINGERPRINT: &str =
     "INSERT INTO derivation_fingerprints (flow_id, fingerprint, first_seen_at)
@@ -214,7 +211,7 @@ pub struct NewRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registration {
+pub enum Registered {
     /// A code was issued; `collision_index` > 0 when the normal code (candidate 0)
     /// already belonged to someone else.
     New { code: String, collision_index: u32 },
@@ -389,13 +386,12 @@ impl StoreTx {
         request: &CiuRequest,
         record: &NewRecord,
         now: DateTime<Utc>,
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Registered, StoreError> {
         self.make_durable().await?;
         if let Some(code) = self.renew_existing(&request.person_key, now).await? {
-            return Ok(Registration::Existing { code });
+            return Ok(Registered::Existing { code });
         }
-        for collision_index in 0..MAX_CANDIDATES {
-            let code = request.candidate(collision_index);
+        for (collision_index, code) in request.candidates() {
             if self
                 .insert_record(&code, collision_index, &request.person_key, record, now)
                 .await?
@@ -410,7 +406,7 @@ impl StoreTx {
                         "CIU collision: the normal code belongs to another person, issued an alternative candidate"
                     );
                 }
-                return Ok(Registration::New {
+                return Ok(Registered::New {
                     code,
                     collision_index,
                 });
@@ -419,7 +415,7 @@ impl StoreTx {
             // (from another phone, in a concurrent transaction that has now committed),
             // or another person holds this candidate.
             if let Some(code) = self.renew_existing(&request.person_key, now).await? {
-                return Ok(Registration::Existing { code });
+                return Ok(Registered::Existing { code });
             }
         }
         tracing::error!(
@@ -427,7 +423,7 @@ impl StoreTx {
             candidates = MAX_CANDIDATES,
             "CIU candidates exhausted: every candidate code belongs to another person; no code issued (the hash is too short for this registry)"
         );
-        Ok(Registration::Exhausted)
+        Ok(Registered::Exhausted)
     }
 
     /// Queues a message to this phone through `channel`, sent once the transaction has
