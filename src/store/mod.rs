@@ -37,7 +37,7 @@ use std::sync::Arc;
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
-pub use reports::ExportRecord;
+pub use reports::{qr_token_digest, ExportRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
 pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
 
