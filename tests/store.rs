@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ciu::ciu::MAX_CANDIDATES;
 use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
+use ciu::phone::PhoneKey;
 use ciu::seal::Sealer;
 use ciu::store::{Claim, NewRecord, Registered, Store, StoreError};
 use sqlx::postgres::PgPool;
@@ -149,6 +150,11 @@ impl Raw {
 }
 
 // ---------------------------------------------------------------------------------
+
+/// The stored key of a phone, as the service would have computed it.
+fn key(phone: &str) -> PhoneKey {
+    PhoneKey::from_stored(phone)
+}
 // Test data
 
 const SALT: &str = "xY9kL2mN4pQ6rS8tU0vW1xY3";
@@ -190,7 +196,7 @@ fn person(template: &Arc<CiuTemplate>, first_name: &str, birth_year: &str) -> Ci
 
 fn record(phone: &str) -> NewRecord {
     NewRecord {
-        phone_number: phone.to_owned(),
+        phone_number: key(phone),
         flow_id: "ciu".to_owned(),
         flow_version: 1,
         fingerprint: "fp-1".to_owned(),
@@ -207,7 +213,7 @@ async fn register_at(
     request: &CiuRequest,
     at: DateTime<Utc>,
 ) -> Registered {
-    let mut tx = store.begin(phone).await.unwrap();
+    let mut tx = store.begin(&key(phone)).await.unwrap();
     let registration = tx.register(request, &record(phone), at).await.unwrap();
     tx.commit().await.unwrap();
     registration
@@ -370,7 +376,7 @@ async fn the_same_person_from_two_phones_at_once_gets_one_record() {
         let first_template = template.clone();
         let first = tokio::spawn(async move {
             let marie = person(&first_template, "MARIE", "1985");
-            let mut tx = first_store.begin("phone-a").await.unwrap();
+            let mut tx = first_store.begin(&key("phone-a")).await.unwrap();
             let registration = tx
                 .register(&marie, &record("phone-a"), now())
                 .await
@@ -437,14 +443,14 @@ async fn the_same_person_from_two_phones_at_once_gets_one_record() {
 async fn a_redelivered_message_gets_the_first_reply() {
     for_each_backend(|db| async move {
         let sealer = test_sealer();
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
         tx.record_reply("SM1", &sealer.seal(b"first reply"))
             .await
             .unwrap();
         tx.commit().await.unwrap();
 
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         let Claim::Duplicate { reply: Some(reply) } = tx.claim_message("SM1", now()).await.unwrap()
         else {
             panic!("expected a duplicate with its reply");
@@ -459,7 +465,7 @@ async fn a_redelivered_message_gets_the_first_reply() {
             .enumerate()
             .map(|(n, store)| {
                 tokio::spawn(async move {
-                    let mut tx = store.begin("phone-b").await.unwrap();
+                    let mut tx = store.begin(&key("phone-b")).await.unwrap();
                     let claim = tx.claim_message("wamid.2", now()).await.unwrap();
                     if claim == Claim::New {
                         let reply = format!("reply of task {n}");
@@ -487,10 +493,10 @@ async fn a_redelivered_message_gets_the_first_reply() {
         );
 
         // A message processed without a reply (nothing was sent) is still a duplicate.
-        let mut tx = db.store.begin("phone-c").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-c")).await.unwrap();
         assert_eq!(tx.claim_message("SM3", now()).await.unwrap(), Claim::New);
         tx.commit().await.unwrap();
-        let mut tx = db.store.begin("phone-c").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-c")).await.unwrap();
         assert_eq!(
             tx.claim_message("SM3", now()).await.unwrap(),
             Claim::Duplicate { reply: None }
@@ -521,10 +527,10 @@ async fn transactions_for_one_phone_run_one_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_stops_waiting_for_the_writer_delays_no_one() {
     for_each_backend(|db| async move {
-        let holder = db.store.begin("phone-a").await.unwrap();
+        let holder = db.store.begin(&key("phone-a")).await.unwrap();
         let store = db.store.clone();
         let gave_up = tokio::spawn(async move {
-            let _never = store.begin("phone-b").await;
+            let _never = store.begin(&key("phone-b")).await;
         });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         gave_up.abort();
@@ -533,7 +539,7 @@ async fn a_message_that_stops_waiting_for_the_writer_delays_no_one() {
 
         let started = std::time::Instant::now();
         for i in 0..5 {
-            let mut tx = db.store.begin("phone-c").await.unwrap();
+            let mut tx = db.store.begin(&key("phone-c")).await.unwrap();
             tx.claim_message(&format!("message-{i}"), now())
                 .await
                 .unwrap();
@@ -576,7 +582,10 @@ async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
                 tokio::spawn(async move {
                     let mut largest_log = 0;
                     for i in 0..1500 {
-                        let mut tx = store.begin(&format!("phone-{writer}-{i}")).await.unwrap();
+                        let mut tx = store
+                            .begin(&key(&format!("phone-{writer}-{i}")))
+                            .await
+                            .unwrap();
                         let expires = now() + Duration::minutes(15);
                         tx.save_session("step", "fr", &state, expires, now())
                             .await
@@ -621,14 +630,14 @@ async fn the_sqlite_log_stays_bounded_under_sustained_writes() {
 #[tokio::test]
 async fn only_codes_and_queued_messages_wait_for_the_disk_on_postgresql() {
     for_each_backend(|db| async move {
-        let mut step = db.store.begin("phone-a").await.unwrap();
+        let mut step = db.store.begin(&key("phone-a")).await.unwrap();
         let Some(waits) = step.commit_waits_for_disk().await.unwrap() else {
             return; // SQLite: every commit is alike
         };
         assert!(!waits, "a conversation step waits for the disk");
         step.commit().await.unwrap();
 
-        let mut code = db.store.begin("phone-a").await.unwrap();
+        let mut code = db.store.begin(&key("phone-a")).await.unwrap();
         let template = normal_template();
         code.register(
             &person(&template, "MARIE", "1985"),
@@ -640,7 +649,7 @@ async fn only_codes_and_queued_messages_wait_for_the_disk_on_postgresql() {
         assert_eq!(code.commit_waits_for_disk().await.unwrap(), Some(true));
         code.commit().await.unwrap();
 
-        let mut queued = db.store.begin("phone-b").await.unwrap();
+        let mut queued = db.store.begin(&key("phone-b")).await.unwrap();
         queued
             .enqueue_outbound("meta", b"sealed phone", b"sealed body", now())
             .await
@@ -663,7 +672,7 @@ async fn messages_written_together_are_each_committed_or_undone_alone() {
                 let (store, raw) = (db.store.clone(), raw.clone());
                 tokio::spawn(async move {
                     let phone = format!("phone-{i}");
-                    let mut tx = store.begin(&phone).await.unwrap();
+                    let mut tx = store.begin(&key(&phone)).await.unwrap();
                     assert_eq!(
                         tx.claim_message(&format!("message-{i}"), now()).await.unwrap(),
                         Claim::New
@@ -701,7 +710,7 @@ async fn messages_written_together_are_each_committed_or_undone_alone() {
             .await;
         assert_eq!(undone, 0);
         // The writer is free and in a clean state: the next message is stored.
-        let mut tx = db.store.begin("phone-late").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-late")).await.unwrap();
         tx.claim_message("message-late", now()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(raw.count("SELECT COUNT(*) FROM processed_messages").await, 33);
@@ -713,7 +722,7 @@ async fn messages_written_together_are_each_committed_or_undone_alone() {
 /// concurrent calls to overlap if they were not serialized.
 async fn increment_counter(store: Store, phone: &'static str) {
     let sealer = test_sealer();
-    let mut tx = store.begin(phone).await.unwrap();
+    let mut tx = store.begin(&key(phone)).await.unwrap();
     let counter = match tx.load_session().await.unwrap() {
         Some(session) => {
             let state: serde_json::Value =
@@ -739,7 +748,7 @@ async fn increment_counter(store: Store, phone: &'static str) {
 }
 
 async fn read_counter(store: &Store, phone: &str) -> i64 {
-    let mut tx = store.begin(phone).await.unwrap();
+    let mut tx = store.begin(&key(phone)).await.unwrap();
     let session = tx.load_session().await.unwrap().unwrap();
     let state: serde_json::Value = serde_json::from_slice(
         &test_sealer()
@@ -754,7 +763,7 @@ async fn read_counter(store: &Store, phone: &str) -> i64 {
 async fn an_uncommitted_transaction_leaves_nothing_behind() {
     for_each_backend(|db| async move {
         let template = normal_template();
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
         tx.save_session(
             "first_name",
@@ -774,7 +783,7 @@ async fn an_uncommitted_transaction_leaves_nothing_behind() {
         .unwrap();
         drop(tx);
 
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         assert_eq!(tx.load_session().await.unwrap(), None);
         assert_eq!(tx.claim_message("SM1", now()).await.unwrap(), Claim::New);
         tx.commit().await.unwrap();
@@ -788,7 +797,7 @@ async fn an_uncommitted_transaction_leaves_nothing_behind() {
 async fn sessions_are_saved_replaced_and_deleted() {
     for_each_backend(|db| async move {
         let started = now() - Duration::minutes(5);
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         tx.save_session(
             "birth_year",
             "fr",
@@ -823,7 +832,7 @@ async fn sessions_are_saved_replaced_and_deleted() {
             1
         );
 
-        let mut tx = db.store.begin("phone-a").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-a")).await.unwrap();
         tx.delete_session().await.unwrap();
         assert_eq!(tx.load_session().await.unwrap(), None);
         tx.commit().await.unwrap();
@@ -845,7 +854,7 @@ async fn cleanup_removes_only_what_is_expired() {
             ("long-expired", now - Duration::days(2)),
             ("active", now + Duration::minutes(10)),
         ] {
-            let mut tx = db.store.begin(phone).await.unwrap();
+            let mut tx = db.store.begin(&key(phone)).await.unwrap();
             tx.save_session(
                 "birth_year",
                 "fr",
@@ -862,7 +871,7 @@ async fn cleanup_removes_only_what_is_expired() {
             ("two-days", Duration::days(2)),
             ("nine-days", Duration::days(9)),
         ] {
-            let mut tx = db.store.begin("active").await.unwrap();
+            let mut tx = db.store.begin(&key("active")).await.unwrap();
             tx.claim_message(message_id, now - age).await.unwrap();
             tx.record_reply(message_id, b"sealed reply").await.unwrap();
             tx.commit().await.unwrap();
@@ -872,7 +881,7 @@ async fn cleanup_removes_only_what_is_expired() {
         assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 2);
         assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 0);
 
-        let mut tx = db.store.begin("active").await.unwrap();
+        let mut tx = db.store.begin(&key("active")).await.unwrap();
         assert!(tx.load_session().await.unwrap().is_some());
         // Still known (so still deduplicated), but the old reply is erased.
         assert_eq!(
@@ -893,7 +902,7 @@ async fn cleanup_removes_only_what_is_expired() {
 
         // The just-expired conversation lost its answers but keeps its language for a
         // day (to say that it expired); the long-expired one is gone.
-        let mut tx = db.store.begin("expired").await.unwrap();
+        let mut tx = db.store.begin(&key("expired")).await.unwrap();
         let stub = tx.load_session().await.unwrap().unwrap();
         assert_eq!((stub.state, stub.locale.as_str()), (None, "fr"));
         drop(tx);
@@ -917,14 +926,14 @@ async fn cleanup_removes_only_what_is_expired() {
 async fn finished_conversations_are_removed_when_they_expire() {
     for_each_backend(|db| async move {
         let now = now();
-        let mut tx = db.store.begin("done").await.unwrap();
+        let mut tx = db.store.begin(&key("done")).await.unwrap();
         tx.save_session("finished", "ln", b"sealed", now - Duration::seconds(1), now)
             .await
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.store.active_sessions(now).await.unwrap(), 0);
         assert_eq!(db.store.cleanup_expired(now).await.unwrap(), 1);
-        let mut tx = db.store.begin("done").await.unwrap();
+        let mut tx = db.store.begin(&key("done")).await.unwrap();
         assert_eq!(tx.load_session().await.unwrap(), None);
     })
     .await;
@@ -1014,7 +1023,7 @@ async fn statistics_and_the_guides_queries() {
             long_ago,
         )
         .await;
-        let mut tx = db.store.begin("phone-e").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-e")).await.unwrap();
         tx.save_session(
             "first_name",
             "fr",
@@ -1099,14 +1108,14 @@ async fn no_answer_is_stored_in_clear() {
         let raw = db.raw().await;
 
         // The scan finds an answer stored in clear (so a zero below means something).
-        let mut tx = db.store.begin("control").await.unwrap();
+        let mut tx = db.store.begin(&key("control")).await.unwrap();
         let clear = format!("{{\"birthplace\":\"{BIRTHPLACE}\"}}");
         tx.save_session("first_name", "fr", clear.as_bytes(), now(), now())
             .await
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(raw.occurrences(BIRTHPLACE).await, 1);
-        let mut tx = db.store.begin("control").await.unwrap();
+        let mut tx = db.store.begin(&key("control")).await.unwrap();
         tx.delete_session().await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(raw.occurrences(BIRTHPLACE).await, 0);
@@ -1121,7 +1130,7 @@ async fn no_answer_is_stored_in_clear() {
         })
         .to_string();
         let expires_at = now() + Duration::minutes(15);
-        let mut tx = db.store.begin("phone-z").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-z")).await.unwrap();
         tx.claim_message("SM1", now()).await.unwrap();
         tx.save_session(
             "birthplace",
@@ -1137,7 +1146,7 @@ async fn no_answer_is_stored_in_clear() {
             .unwrap();
         tx.commit().await.unwrap();
 
-        let mut tx = db.store.begin("phone-z").await.unwrap();
+        let mut tx = db.store.begin(&key("phone-z")).await.unwrap();
         tx.claim_message("SM2", now()).await.unwrap();
         let code = code_of(
             &tx.register(&zebulon, &record("phone-z"), now())
@@ -1211,20 +1220,20 @@ async fn the_outbox_sends_each_persons_messages_one_at_a_time_in_order() {
     for_each_backend(|db| async move {
         let now = Utc::now().trunc_subsecs(3);
         let store = &db.store;
-        let mut tx = store.begin("h:alice").await.unwrap();
+        let mut tx = store.begin(&key("h:alice")).await.unwrap();
         for payload in [b"a1", b"a2", b"a3"] {
             tx.enqueue_outbound("meta", b"sealed-phone", payload, now)
                 .await
                 .unwrap();
         }
         tx.commit().await.unwrap();
-        let mut tx = store.begin("h:bob").await.unwrap();
+        let mut tx = store.begin(&key("h:bob")).await.unwrap();
         tx.enqueue_outbound("meta", b"sealed-phone", b"b1", now)
             .await
             .unwrap();
         tx.commit().await.unwrap();
         // Not committed: never sent.
-        let mut tx = store.begin("h:carol").await.unwrap();
+        let mut tx = store.begin(&key("h:carol")).await.unwrap();
         tx.enqueue_outbound("meta", b"sealed-phone", b"c1", now)
             .await
             .unwrap();

@@ -12,6 +12,7 @@ use sha2::Sha256;
 
 use crate::config::{MetaSettings, Secret};
 use crate::flow::Reply;
+use crate::phone::PhoneNumber;
 
 /// Limits of the Cloud API's messages, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -34,7 +35,7 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone, PartialEq, Eq)]
 pub struct MetaInbound {
     /// The sender in international form, `+<digits>`.
-    pub phone: String,
+    pub phone: PhoneNumber,
     /// The `wamid...`, for deduplication.
     pub message_id: String,
     /// The text, or the id of the button or list row that was tapped; empty for media.
@@ -194,7 +195,7 @@ fn read_message(
         _ => (String::new(), 1),
     };
     Ok(Some(MetaInbound {
-        phone: format!("+{digits}"),
+        phone: PhoneNumber::new(format!("+{digits}")),
         message_id: message.id,
         text,
         media_count,
@@ -390,12 +391,12 @@ impl GraphClient {
     }
 
     /// Sends one rendered message to `phone` (`+<digits>`).
-    pub async fn send(&self, phone: &str, message: &Value) -> SendOutcome {
+    pub async fn send(&self, phone: &PhoneNumber, message: &Value) -> SendOutcome {
         let mut body = message.clone();
         if let Some(object) = body.as_object_mut() {
             object.insert("messaging_product".into(), json!("whatsapp"));
             object.insert("recipient_type".into(), json!("individual"));
-            object.insert("to".into(), json!(phone.trim_start_matches('+')));
+            object.insert("to".into(), json!(phone.as_str().trim_start_matches('+')));
         }
         let mut request = self.http.post(&self.messages_url).json(&body);
         if let Some(token) = &self.token {
@@ -509,7 +510,7 @@ mod tests {
         let parsed = parse_webhook(&body).unwrap();
         let texts: Vec<&str> = parsed.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["Bonjour", "yes", "ln", "start"]);
-        assert!(parsed.iter().all(|m| m.phone == "+243991234567"
+        assert!(parsed.iter().all(|m| m.phone.as_str() == "+243991234567"
             && m.media_count == 0
             && m.to_phone_number_id.as_deref() == Some("106540352242922")));
         assert_eq!(parsed[0].message_id, "wamid.text");

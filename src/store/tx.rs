@@ -10,6 +10,7 @@ use super::sqlite_writer::{
 };
 use super::StoreError;
 use crate::ciu::{CiuRequest, MAX_CANDIDATES};
+use crate::phone::PhoneKey;
 
 const INSERT_FINGERPRINT: &str =
     "INSERT INTO derivation_fingerprints (flow_id, fingerprint, first_seen_at)
@@ -18,7 +19,7 @@ const INSERT_FINGERPRINT: &str =
 /// A transaction holding the lock of one phone. Dropped without `commit`, it rolls back.
 pub struct StoreTx {
     conn: TxConn,
-    phone: String,
+    phone: PhoneKey,
     /// The session row as read by `claim_message`, so `load_session` needs no query.
     session_read: Option<Option<StoredSession>>,
     /// Writes kept for `commit`, which sends them in one round trip with the others.
@@ -203,8 +204,8 @@ pub struct StoredSession {
 /// What is stored with a new code besides the code and the person key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecord {
-    /// The phone number as stored: hashed or plain, decided by the caller.
-    pub phone_number: String,
+    /// The key of the phone that asked.
+    pub phone_number: PhoneKey,
     pub flow_id: String,
     pub flow_version: i64,
     pub fingerprint: String,
@@ -222,7 +223,7 @@ pub enum Registered {
 }
 
 impl StoreTx {
-    pub(super) fn sqlite(writer: WriterGuard, phone: &str) -> Self {
+    pub(super) fn sqlite(writer: WriterGuard, phone: &PhoneKey) -> Self {
         Self::new(
             TxConn::Sqlite(SqliteTx {
                 writer: Some(writer),
@@ -232,18 +233,23 @@ impl StoreTx {
         )
     }
 
-    pub(super) fn postgres(tx: PgTx, phone: &str) -> Self {
+    pub(super) fn postgres(tx: PgTx, phone: &PhoneKey) -> Self {
         Self::new(TxConn::Postgres { tx, durable: false }, phone)
     }
 
-    fn new(conn: TxConn, phone: &str) -> Self {
+    fn new(conn: TxConn, phone: &PhoneKey) -> Self {
         StoreTx {
             conn,
-            phone: phone.to_owned(),
+            phone: phone.clone(),
             session_read: None,
             pending_session: None,
             pending_reply: None,
         }
+    }
+
+    /// The key of the phone whose lock this transaction holds.
+    pub fn phone(&self) -> &PhoneKey {
+        &self.phone
     }
 
     /// Records `message_id` as processed for this phone. A redelivery (the id is known)
@@ -254,14 +260,14 @@ impl StoreTx {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
-        let phone = &self.phone;
+        let phone = self.phone.as_str();
         let session = match &mut self.conn {
             TxConn::Sqlite(sqlite) => {
                 let conn = sqlite.conn()?;
                 let claimed = sqlite_writer::execute(
                     conn,
                     CLAIM_MESSAGE,
-                    &[&message_id, phone, &time_text(now)],
+                    &[&message_id, &phone, &time_text(now)],
                 )? == 1;
                 if !claimed {
                     let reply =
@@ -319,10 +325,10 @@ impl StoreTx {
             return Ok(read.clone());
         }
         match &mut self.conn {
-            TxConn::Sqlite(sqlite) => sqlite_read_session(sqlite.conn()?, &self.phone),
+            TxConn::Sqlite(sqlite) => sqlite_read_session(sqlite.conn()?, self.phone.as_str()),
             TxConn::Postgres { tx, .. } => {
                 let row: Option<SessionRow> = sqlx::query_as(LOAD_SESSION)
-                    .bind(&self.phone)
+                    .bind(self.phone.as_str())
                     .fetch_optional(&mut **tx)
                     .await?;
                 Ok(
@@ -365,11 +371,11 @@ impl StoreTx {
         self.session_read = Some(None);
         match &mut self.conn {
             TxConn::Sqlite(sqlite) => {
-                sqlite_writer::execute(sqlite.conn()?, DELETE_SESSION, &[&self.phone])?;
+                sqlite_writer::execute(sqlite.conn()?, DELETE_SESSION, &[&self.phone.as_str()])?;
             }
             TxConn::Postgres { tx, .. } => {
                 sqlx::query(DELETE_SESSION)
-                    .bind(&self.phone)
+                    .bind(self.phone.as_str())
                     .execute(&mut **tx)
                     .await?;
             }
@@ -442,13 +448,19 @@ impl StoreTx {
                 sqlite_writer::execute(
                     sqlite.conn()?,
                     ENQUEUE_OUTBOUND,
-                    &[&channel, &self.phone, &phone, &payload, &time_text(now)],
+                    &[
+                        &channel,
+                        &self.phone.as_str(),
+                        &phone,
+                        &payload,
+                        &time_text(now),
+                    ],
                 )?;
             }
             TxConn::Postgres { tx, .. } => {
                 sqlx::query(ENQUEUE_OUTBOUND)
                     .bind(channel)
-                    .bind(&self.phone)
+                    .bind(self.phone.as_str())
                     .bind(phone)
                     .bind(payload)
                     .bind(now)
@@ -537,7 +549,7 @@ impl StoreTx {
             (&self.pending_session, &self.pending_reply)
         {
             sqlx::query(POSTGRES_SAVE_SESSION_AND_REPLY)
-                .bind(&self.phone)
+                .bind(self.phone.as_str())
                 .bind(&session.current_step)
                 .bind(&session.locale)
                 .bind(&session.state)
@@ -565,7 +577,7 @@ impl StoreTx {
                     sqlite.conn()?,
                     SAVE_SESSION,
                     &[
-                        &self.phone,
+                        &self.phone.as_str(),
                         &session.current_step,
                         &session.locale,
                         &session.state,
@@ -576,7 +588,7 @@ impl StoreTx {
             }
             TxConn::Postgres { tx, .. } => {
                 sqlx::query(SAVE_SESSION)
-                    .bind(&self.phone)
+                    .bind(self.phone.as_str())
                     .bind(&session.current_step)
                     .bind(&session.locale)
                     .bind(&session.state)
@@ -646,7 +658,7 @@ impl StoreTx {
                 &[
                     &code,
                     &person_key,
-                    &record.phone_number,
+                    &record.phone_number.as_str(),
                     &record.flow_id,
                     &record.flow_version,
                     &record.fingerprint,
@@ -657,7 +669,7 @@ impl StoreTx {
             TxConn::Postgres { tx, .. } => sqlx::query(INSERT_RECORD)
                 .bind(code)
                 .bind(person_key)
-                .bind(&record.phone_number)
+                .bind(record.phone_number.as_str())
                 .bind(&record.flow_id)
                 .bind(record.flow_version)
                 .bind(&record.fingerprint)
