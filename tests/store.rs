@@ -1044,7 +1044,7 @@ async fn statistics_and_the_guides_queries() {
         );
 
         let raw = db.raw().await;
-        // Section 1.10.4 of the guide, as written.
+        // docs/fr/guide-de-deploiement.md, 13.4, as written.
         assert_eq!(
             raw.row_count("SELECT uic_code, phone_number, created_at FROM uic_records;")
                 .await,
@@ -1056,7 +1056,7 @@ async fn statistics_and_the_guides_queries() {
                 .await,
             1
         );
-        // Section 1.11.3.2.
+        // docs/fr/guide-de-deploiement.md, 14.5.
         assert_eq!(
             raw.count("SELECT COUNT(*) as total_uics FROM uic_records;")
                 .await,

@@ -1,5 +1,5 @@
 //! Twilio's WhatsApp webhook: the inbound form, the `X-Twilio-Signature` check and the
-//! TwiML reply (SPEC §5, "Channels, facts to respect").
+//! TwiML reply (README.md, "Channels").
 
 use std::borrow::Cow;
 use std::fmt;

@@ -88,7 +88,7 @@ impl fmt::Debug for Store {
     }
 }
 
-/// Figures over the registry (the guide's statistics queries).
+/// Figures over the registry (the statistics queries of `docs/fr/guide-de-deploiement.md`, 14.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub total_codes: i64,
