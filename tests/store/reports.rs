@@ -1,64 +1,45 @@
 //! What operators read (statistics, the SQL of `docs/fr/guide-de-deploiement.md`), and what
 //! nobody can read: answers are never stored in clear.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use ciu::store::Store;
 
 use crate::harness::*;
+
+/// Three codes today (two from one phone), one two days ago, one 40 days ago, and a
+/// conversation under way on a fifth phone; returns now and two days ago.
+async fn five_codes_for_four_phones_and_a_session(store: &Store) -> (DateTime<Utc>, DateTime<Utc>) {
+    let template = normal_template();
+    let now = now();
+    let two_days_ago = now - Duration::days(2);
+    let long_ago = now - Duration::days(40);
+    for (phone, first_name, birth_year, at) in [
+        ("phone-a", "MARIE", "1985", now),
+        ("phone-a", "JOSEPH", "1960", now),
+        ("phone-b", "LUCIE", "1990", now),
+        ("phone-c", "PAUL", "1975", two_days_ago),
+        ("phone-d", "ANNE", "1970", long_ago),
+    ] {
+        register_at(store, phone, &person(&template, first_name, birth_year), at).await;
+    }
+    let mut tx = store.begin(&key("phone-e")).await.unwrap();
+    tx.save_session(
+        "first_name",
+        "fr",
+        b"sealed",
+        now + Duration::minutes(15),
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (now, two_days_ago)
+}
 
 #[tokio::test]
 async fn statistics_and_the_guides_queries() {
     for_each_backend(|db| async move {
-        let template = normal_template();
-        let now = now();
-        register_at(
-            &db.store,
-            "phone-a",
-            &person(&template, "MARIE", "1985"),
-            now,
-        )
-        .await;
-        register_at(
-            &db.store,
-            "phone-a",
-            &person(&template, "JOSEPH", "1960"),
-            now,
-        )
-        .await;
-        register_at(
-            &db.store,
-            "phone-b",
-            &person(&template, "LUCIE", "1990"),
-            now,
-        )
-        .await;
-        let two_days_ago = now - Duration::days(2);
-        register_at(
-            &db.store,
-            "phone-c",
-            &person(&template, "PAUL", "1975"),
-            two_days_ago,
-        )
-        .await;
-        let long_ago = now - Duration::days(40);
-        register_at(
-            &db.store,
-            "phone-d",
-            &person(&template, "ANNE", "1970"),
-            long_ago,
-        )
-        .await;
-        let mut tx = db.store.begin(&key("phone-e")).await.unwrap();
-        tx.save_session(
-            "first_name",
-            "fr",
-            b"sealed",
-            now + Duration::minutes(15),
-            now,
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-
+        let (now, two_days_ago) = five_codes_for_four_phones_and_a_session(&db.store).await;
         let stats = db.store.stats(now).await.unwrap();
         assert_eq!(stats.total_codes, 5);
         assert_eq!(stats.unique_users, 4);
