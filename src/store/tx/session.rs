@@ -34,8 +34,11 @@ type SessionRow = (Option<Vec<u8>>, String, DateTime<Utc>, DateTime<Utc>);
 const LOAD_SESSION: &str = "SELECT state, locale, updated_at, expires_at
      FROM conversation_sessions WHERE phone_number = $1";
 
-/// Parameters: phone, step, locale, state, now, expires_at.
-const SAVE_SESSION: &str = "INSERT INTO conversation_sessions
+/// The upsert of a session, written once for [`SAVE_SESSION`] and
+/// [`POSTGRES_SAVE_SESSION_AND_REPLY`].
+macro_rules! upsert_session_sql {
+    () => {
+        "INSERT INTO conversation_sessions
          (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $5, $6)
      ON CONFLICT (phone_number) DO UPDATE SET
@@ -43,26 +46,24 @@ const SAVE_SESSION: &str = "INSERT INTO conversation_sessions
          locale = excluded.locale,
          state = excluded.state,
          updated_at = excluded.updated_at,
-         expires_at = excluded.expires_at";
+         expires_at = excluded.expires_at"
+    };
+}
+
+/// Parameters: phone, step, locale, state, now, expires_at.
+const SAVE_SESSION: &str = upsert_session_sql!();
 
 /// Parameters: message id, reply.
 const RECORD_REPLY: &str = "UPDATE processed_messages SET reply = $2 WHERE message_id = $1";
 
 /// PostgreSQL: both writes in one statement. Parameters as in [`SAVE_SESSION`], then
 /// message id and reply as `$7` and `$8`.
-const POSTGRES_SAVE_SESSION_AND_REPLY: &str = "WITH saved AS (
-         INSERT INTO conversation_sessions
-             (phone_number, current_step, locale, state, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6)
-         ON CONFLICT (phone_number) DO UPDATE SET
-             current_step = excluded.current_step,
-             locale = excluded.locale,
-             state = excluded.state,
-             updated_at = excluded.updated_at,
-             expires_at = excluded.expires_at
-         RETURNING 1
-     )
-     UPDATE processed_messages SET reply = $8 WHERE message_id = $7";
+const POSTGRES_SAVE_SESSION_AND_REPLY: &str = concat!(
+    "WITH saved AS (",
+    upsert_session_sql!(),
+    " RETURNING 1)
+     UPDATE processed_messages SET reply = $8 WHERE message_id = $7"
+);
 
 const DELETE_SESSION: &str = "DELETE FROM conversation_sessions WHERE phone_number = $1";
 
