@@ -86,3 +86,73 @@ fn processing_failed(channel: &'static str, error: &StoreError) -> Response {
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(error: WebhookError) -> (StatusCode, Option<String>, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    fn cause(detail: &str) -> Box<dyn std::error::Error + Send + Sync> {
+        detail.to_owned().into()
+    }
+
+    #[tokio::test]
+    async fn store_failures_never_show_their_detail() {
+        let detail = "connection to db.internal:5432 refused for user ciu";
+        let (status, _, body) = answer(WebhookError::Processing {
+            channel: "twilio",
+            source: StoreError::Unavailable(cause(detail)),
+        })
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, "database unavailable, retry later");
+        let (status, _, body) = answer(WebhookError::Processing {
+            channel: "meta",
+            source: StoreError::Query(cause(detail)),
+        })
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body, "internal error");
+    }
+
+    #[tokio::test]
+    async fn refusals_keep_their_status_and_body() {
+        let (status, _, body) = answer(WebhookError::BadSignature {
+            channel: "Meta",
+            present: true,
+        })
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::FORBIDDEN, "invalid signature")
+        );
+        let (status, _, body) = answer(WebhookError::VerificationRefused).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::FORBIDDEN, "verification refused")
+        );
+        let (status, content_type, body) = answer(WebhookError::RateLimited).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(content_type.as_deref(), Some(TWIML_CONTENT_TYPE));
+        assert_eq!(body, twilio::render_twiml(&[]));
+        let (status, _, body) = answer(WebhookError::MalformedMeta(MetaError::InvalidJson)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body, MetaError::InvalidJson.to_string());
+    }
+}
