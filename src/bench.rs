@@ -1,5 +1,5 @@
 //! `ciu bench`: drives full conversations over HTTP against a running server, the way
-//! Twilio would post them, and reports throughput, latency and errors (SPEC §7). With
+//! Twilio would post them, and reports throughput, latency and errors (BENCHMARKS.md). With
 //! `--floor` it first measures, with the same load, a bare axum handler that only parses
 //! the Twilio form and returns a fixed TwiML: the most this machine could do.
 
@@ -242,7 +242,7 @@ async fn post_form(
 const FLOOR_TWIML: &str =
     r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>OK</Message></Response>"#;
 
-/// The floor of SPEC §7: parse the Twilio form, answer a fixed TwiML, nothing else.
+/// The floor (BENCHMARKS.md): parse the Twilio form, answer a fixed TwiML, nothing else.
 pub fn floor_router() -> Router {
     async fn answer(body: Bytes) -> Response {
         match twilio::parse_form(&body) {

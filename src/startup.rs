@@ -1,5 +1,5 @@
 //! Building and running the server. The same path serves production and tests (which
-//! bind port 0).
+//! bind port 0). Start-up errors are for the deployer, in French; logs are in English.
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::channels::meta::GraphClient;
-use crate::config::Settings;
+use crate::config::{DatabaseSettings, Settings};
 use crate::diagnostics::Diagnostic;
 use crate::flow;
 use crate::http::{router, AppState};
@@ -17,7 +17,7 @@ use crate::store::Store;
 
 /// The flow or catalogs have errors: the server must not start.
 #[derive(Debug, thiserror::Error)]
-#[error("the flow has {} error(s); run `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
+#[error("le flux a {} erreur(s) ; lancez `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
 pub struct FlowErrors(pub Vec<Diagnostic>);
 
 pub struct Application {
@@ -41,36 +41,36 @@ pub fn load_flow(settings: &Settings) -> Result<flow::Flow, FlowErrors> {
 }
 
 /// Connects to the database and applies the migrations.
-pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(settings.database_url.expose())
+pub async fn connect_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
+    let store = Store::connect(database.url.expose())
         .await
         .with_context(|| {
             format!(
-                "cannot open the database {}",
-                settings.database_url_for_logs()
+                "impossible d'ouvrir la base de données {}",
+                database.url_for_logs()
             )
         })?;
     store
         .migrate()
         .await
-        .context("cannot apply the database migrations")?;
+        .context("impossible d'appliquer les migrations de la base de données")?;
     Ok(store)
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let flow = load_flow(&settings)?;
-        let store = connect_store(&settings).await?;
+        let store = connect_store(&settings.database()).await?;
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
         warn_if_derivation_changed(&bot).await?;
         warn_if_qr_images_unreachable(&settings);
         let listener = TcpListener::bind(settings.listen_address())
             .await
-            .with_context(|| format!("cannot listen on {}", settings.listen_address()))?;
+            .with_context(|| format!("impossible d'écouter sur {}", settings.listen_address()))?;
         let bot = Arc::new(bot);
         let outbox = match settings.channels.meta {
             true => GraphClient::new(&settings.meta)
-                .context("cannot prepare the Graph API client")?
+                .context("impossible de préparer le client de la Graph API")?
                 .map(|graph| {
                     OutboxWorker::new(
                         bot.clone(),

@@ -237,8 +237,8 @@ async fn the_stats_command_counts_codes_days_and_phones() {
     .await;
 }
 
-/// Section 1.11.3.2 of the guide, run as written on PostgreSQL, gives the numbers
-/// `ciu stats` prints.
+/// The monthly queries of docs/fr/guide-de-deploiement.md, run as written on
+/// PostgreSQL, give the numbers `ciu stats` prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ciu_stats_equals_the_guides_sql_on_postgresql() {
     let Some(server) = common::postgres_server() else {
