@@ -19,6 +19,7 @@ use crate::telemetry::Metrics;
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     pub channel: &'static str,
+    /// The sender.
     pub phone: &'a PhoneNumber,
     /// The provider's id (Twilio `MessageSid`, Meta `wamid`), for deduplication.
     pub message_id: Option<&'a str>,
@@ -45,6 +46,7 @@ pub type Renderer = fn(reply: &Reply, list_button: &str) -> Vec<serde_json::Valu
 
 /// A queued message, opened for sending.
 pub struct Outbound {
+    /// The recipient.
     pub phone: PhoneNumber,
     pub body: serde_json::Value,
 }
