@@ -235,6 +235,18 @@ pub fn derivation_fingerprint(salt: &Salt, canonical_description: &str) -> Strin
     hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
+/// How many candidate codes are tried for one person before giving up.
+pub const MAX_CANDIDATES: u32 = 16;
+
+impl CiuRequest {
+    /// The candidate codes in the order a registry tries them, each with its collision
+    /// index: the normal code first, then the alternatives, [`MAX_CANDIDATES`] in all.
+    /// Computed one at a time, so a registry that takes the first pays for one.
+    pub fn candidates(&self) -> impl Iterator<Item = (u32, String)> + '_ {
+        (0..MAX_CANDIDATES).map(|n| (n, self.candidate(n)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

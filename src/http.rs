@@ -14,12 +14,18 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::channels::{meta, twilio};
+use crate::channels::meta::{self, MetaInbound};
+use crate::channels::twilio;
 use crate::config::Settings;
+use crate::phone::PhoneNumber;
 use crate::qr::QrPublisher;
 use crate::service::{Bot, Message, ReplyVia};
 use crate::store::StoreError;
-use crate::telemetry::mask_phone;
+
+mod error;
+
+pub use error::WebhookError;
+use error::TWIML_CONTENT_TYPE;
 
 /// Webhook bodies are small forms; anything bigger is refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -31,7 +37,7 @@ pub const META_MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct AppState {
     pub bot: Arc<Bot>,
     pub settings: Arc<Settings>,
-    pub limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    pub limiter: Option<Arc<DefaultKeyedRateLimiter<PhoneNumber>>>,
     /// Set when codes are also sent as QR images (`ENABLE_QR_CODE`).
     pub qr: Option<Arc<QrPublisher>>,
 }
@@ -111,15 +117,6 @@ fn is_plausible_request_id(id: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
-fn twiml(status: StatusCode, messages: &[String]) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        twilio::render_twiml(messages),
-    )
-        .into_response()
-}
-
 /// The URL Twilio signed: the public address from configuration (behind nginx the inner
 /// request does not know it), else what the request itself says.
 fn signed_url(settings: &Settings, headers: &HeaderMap, uri: &Uri) -> String {
@@ -140,32 +137,24 @@ async fn twilio_webhook(
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
-) -> Response {
+) -> Result<Response, WebhookError> {
     let _timer = state.bot.metrics.observe("twilio");
-    let (inbound, params) = match twilio::parse_form(&body) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            tracing::warn!(error = %e, "malformed Twilio request");
-            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
-        }
-    };
+    let (inbound, params) = twilio::parse_form(&body)?;
     if let Some(token) = &state.settings.twilio.auth_token {
         let url = signed_url(&state.settings, &headers, &uri);
         let signature = headers
             .get("x-twilio-signature")
             .and_then(|v| v.to_str().ok());
         if !twilio::verify_signature(token.expose(), &url, &params, signature) {
-            tracing::warn!(present = signature.is_some(), "Twilio signature rejected");
-            return (StatusCode::FORBIDDEN, "invalid signature").into_response();
+            return Err(WebhookError::BadSignature {
+                channel: "Twilio",
+                present: signature.is_some(),
+            });
         }
     }
     let phone = twilio::phone_of(&inbound.from);
-    if let Some(limiter) = &state.limiter {
-        if limiter.check_key(&phone).is_err() {
-            tracing::warn!(phone = %mask_phone(&phone), "rate limit reached");
-            state.bot.metrics.rate_limited.inc();
-            return twiml(StatusCode::TOO_MANY_REQUESTS, &[]);
-        }
+    if !within_rate_limit(&state, &phone) {
+        return Err(WebhookError::RateLimited);
     }
     // A tapped quick-reply button sends its id; that is the answer.
     let text = inbound
@@ -181,84 +170,80 @@ async fn twilio_webhook(
         media_count: inbound.num_media,
         reply_via: ReplyVia::Inline,
     };
-    match state.bot.handle_message(message, Utc::now()).await {
-        Ok(handled) => {
-            let texts: Vec<String> = handled.replies.iter().map(|r| r.plain_text()).collect();
-            let media_url = match (&state.qr, &handled.code) {
-                (Some(qr), Some(code)) => publish_qr(qr, code).await,
-                _ => None,
-            };
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                twilio::render_twiml_with_media(&texts, media_url.as_deref()),
-            )
-                .into_response()
-        }
-        Err(e) => processing_failed(&e, "twilio"),
-    }
+    let handled = state
+        .bot
+        .handle_message(message, Utc::now())
+        .await
+        .map_err(|source| WebhookError::Processing {
+            channel: "twilio",
+            source,
+        })?;
+    let texts: Vec<String> = handled.replies.iter().map(|r| r.plain_text()).collect();
+    let media_url = match (&state.qr, &handled.code) {
+        (Some(qr), Some(code)) => publish_qr(qr, code).await,
+        _ => None,
+    };
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, TWIML_CONTENT_TYPE)],
+        twilio::render_twiml_with_media(&texts, media_url.as_deref()),
+    )
+        .into_response())
 }
 
-/// 503 when the database is unavailable, so the provider delivers the message again;
-/// 500 otherwise.
-fn processing_failed(error: &StoreError, channel: &'static str) -> Response {
-    if error.is_unavailable() {
-        tracing::error!(channel, %error, "database unavailable: asking the provider to retry");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable, retry later",
-        )
-            .into_response()
-    } else {
-        tracing::error!(channel, %error, "message processing failed");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+/// `false` (logged, counted) when `phone` sent more than `RATE_LIMIT_PER_MINUTE`.
+fn within_rate_limit(state: &AppState, phone: &PhoneNumber) -> bool {
+    let Some(limiter) = &state.limiter else {
+        return true;
+    };
+    if limiter.check_key(phone).is_ok() {
+        return true;
     }
+    tracing::warn!(%phone, "rate limit reached");
+    state.bot.metrics.rate_limited.inc();
+    false
 }
 
 /// Meta's webhook verification: `GET ?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`.
 async fn meta_verification(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, WebhookError> {
     let param = |name: &str| params.get(name).map(String::as_str);
-    match meta::handshake_challenge(
+    let challenge = meta::handshake_challenge(
         state.settings.meta.verify_token.as_ref(),
         param("hub.mode"),
         param("hub.verify_token"),
         param("hub.challenge"),
-    ) {
-        Some(challenge) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            challenge.to_owned(),
-        )
-            .into_response(),
-        None => {
-            tracing::warn!("Meta webhook verification refused: wrong or missing verify token");
-            (StatusCode::FORBIDDEN, "verification refused").into_response()
-        }
-    }
+    )
+    .ok_or(WebhookError::VerificationRefused)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        challenge.to_owned(),
+    )
+        .into_response())
 }
 
 /// Meta's notifications: every message is processed (session, code and the queued
 /// replies committed together) before the 200; the outbox worker sends the replies.
-async fn meta_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn meta_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebhookError> {
     let _timer = state.bot.metrics.observe("meta");
     if let Some(secret) = &state.settings.meta.app_secret {
         let signature = headers
             .get("x-hub-signature-256")
             .and_then(|v| v.to_str().ok());
         if !meta::verify_signature(secret.expose(), &body, signature) {
-            tracing::warn!(present = signature.is_some(), "Meta signature rejected");
-            return (StatusCode::FORBIDDEN, "invalid signature").into_response();
+            return Err(WebhookError::BadSignature {
+                channel: "Meta",
+                present: signature.is_some(),
+            });
         }
     }
-    let messages = match meta::parse_webhook(&body) {
-        Ok(messages) => messages,
-        Err(e) => {
-            tracing::warn!(error = %e, "malformed Meta request");
-            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
-        }
-    };
+    let messages = meta::parse_webhook(&body)?;
     let our_number = state.settings.meta.phone_number_id.as_deref();
     for inbound in &messages {
         if inbound
@@ -271,42 +256,46 @@ async fn meta_webhook(State(state): State<AppState>, headers: HeaderMap, body: B
             tracing::warn!("Meta message addressed to another business number: ignored");
             continue;
         }
-        if let Some(limiter) = &state.limiter {
-            if limiter.check_key(&inbound.phone).is_err() {
-                tracing::warn!(phone = %mask_phone(&inbound.phone), "rate limit reached");
-                state.bot.metrics.rate_limited.inc();
-                continue;
-            }
+        if !within_rate_limit(&state, &inbound.phone) {
+            continue;
         }
-        let message = Message {
-            channel: "meta",
-            phone: &inbound.phone,
-            message_id: Some(&inbound.message_id),
-            text: &inbound.text,
-            media_count: inbound.media_count,
-            reply_via: ReplyVia::Outbox(meta::render),
-        };
         // On failure Meta redelivers the whole batch; the messages already processed
         // are recognised by their wamid and not answered twice.
-        let handled = match state.bot.handle_message(message, Utc::now()).await {
-            Ok(handled) => handled,
-            Err(e) => return processing_failed(&e, "meta"),
-        };
-        // The QR image follows the code's message; without it the code is still sent.
-        if let (Some(qr), Some(code)) = (&state.qr, &handled.code) {
-            if let Some(url) = publish_qr(qr, code).await {
-                let image = crate::qr::whatsapp_cloud_image(&url);
-                if let Err(e) = state
-                    .bot
-                    .queue_message("meta", &inbound.phone, &image, Utc::now())
-                    .await
-                {
-                    tracing::warn!(error = %e, "QR image not queued: the code is sent as text only");
-                }
+        handle_meta_message(&state, inbound)
+            .await
+            .map_err(|source| WebhookError::Processing {
+                channel: "meta",
+                source,
+            })?;
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// One message of a Meta batch: its replies are queued, and the QR image follows the
+/// code's message (without it the code is still sent).
+async fn handle_meta_message(state: &AppState, inbound: &MetaInbound) -> Result<(), StoreError> {
+    let message = Message {
+        channel: "meta",
+        phone: &inbound.phone,
+        message_id: Some(&inbound.message_id),
+        text: &inbound.text,
+        media_count: inbound.media_count,
+        reply_via: ReplyVia::Outbox(meta::render),
+    };
+    let handled = state.bot.handle_message(message, Utc::now()).await?;
+    if let (Some(qr), Some(code)) = (&state.qr, &handled.code) {
+        if let Some(url) = publish_qr(qr, code).await {
+            let image = crate::qr::whatsapp_cloud_image(&url);
+            if let Err(e) = state
+                .bot
+                .queue_message("meta", &inbound.phone, &image, Utc::now())
+                .await
+            {
+                tracing::warn!(error = %e, "QR image not queued: the code is sent as text only");
             }
         }
     }
-    StatusCode::OK.into_response()
+    Ok(())
 }
 
 async fn health(State(state): State<AppState>) -> Response {

@@ -11,6 +11,7 @@ pub mod http;
 pub mod i18n;
 pub mod normalize;
 pub mod outbox;
+pub mod phone;
 pub mod private_file;
 pub mod qr;
 pub mod reports;

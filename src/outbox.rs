@@ -13,7 +13,6 @@ use tokio::task::JoinSet;
 use crate::channels::meta::{GraphClient, SendOutcome};
 use crate::service::Bot;
 use crate::store::OutboundRow;
-use crate::telemetry::mask_phone;
 
 /// The channel whose rows this worker sends.
 pub const CHANNEL: &str = "meta";
@@ -137,7 +136,7 @@ impl OutboxWorker {
             self.forget(row.id).await;
             return;
         };
-        let phone = mask_phone(&outbound.phone);
+        let phone = &outbound.phone;
         let attempt = row.attempts + 1;
         match self.graph.send(&outbound.phone, &outbound.body).await {
             SendOutcome::Delivered => {

@@ -3,7 +3,8 @@
 //! image is published under a random, short-lived address `PUBLIC_BASE_URL/qr/{token}`.
 //!
 //! The token is 128 random bits; the code behind it is sealed in the `qr_codes` table
-//! (so every `serve` process on one PostgreSQL can answer) and unreadable after
+//! (so every `serve` process on one PostgreSQL can answer), filed under the token's
+//! digest (so the table does not give the addresses away), and unreadable after
 //! [`QR_LIFETIME`]; the periodic cleanup erases it.
 
 use chrono::{DateTime, Duration, Utc};

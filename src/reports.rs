@@ -1,4 +1,4 @@
-//! What the data manager reads: the guide's monthly statistics (`ciu stats`) and the
+//! What the data manager reads: the monthly statistics of `docs/fr/guide-de-deploiement.md` (`ciu stats`) and the
 //! registry as CSV (`ciu export`). Codes and counts only: no phone number, no person
 //! key, no answer.
 
@@ -46,7 +46,7 @@ pub fn stats_text(stats: &Stats, backend: &str) -> String {
     text
 }
 
-/// The statistics for scripts, named like the guide's SQL (`total_uics`,
+/// The statistics for scripts, named like the SQL of `docs/fr/guide-de-deploiement.md` (`total_uics`,
 /// `unique_users`, `date`, `count`).
 pub fn stats_json(stats: &Stats) -> serde_json::Value {
     serde_json::json!({

@@ -9,17 +9,18 @@ use tokio::sync::Notify;
 
 use crate::ciu::{derivation_fingerprint, Salt};
 use crate::config::PhoneStorage;
-use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session};
+use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session, Turn};
+use crate::phone::{PhoneKey, PhoneNumber};
 use crate::seal::Sealer;
-use crate::store::{Claim, NewRecord, OutboundRow, Store, StoreError};
-use crate::telemetry::{mask_phone, Metrics};
+use crate::store::{Claim, NewRecord, OutboundRow, Registered, Store, StoreError, StoreTx};
+use crate::telemetry::Metrics;
 
 /// A message as a channel adapter hands it over.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     pub channel: &'static str,
-    /// The sender in international form (`+243...`).
-    pub phone: &'a str,
+    /// The sender.
+    pub phone: &'a PhoneNumber,
     /// The provider's id (Twilio `MessageSid`, Meta `wamid`), for deduplication.
     pub message_id: Option<&'a str>,
     pub text: &'a str,
@@ -45,8 +46,8 @@ pub type Renderer = fn(reply: &Reply, list_button: &str) -> Vec<serde_json::Valu
 
 /// A queued message, opened for sending.
 pub struct Outbound {
-    /// The recipient in international form (`+243...`).
-    pub phone: String,
+    /// The recipient.
+    pub phone: PhoneNumber,
     pub body: serde_json::Value,
 }
 
@@ -57,6 +58,16 @@ pub struct Handled {
     /// The code given in these replies, when the conversation reached it. A redelivery
     /// answered from the stored reply has none.
     pub code: Option<String>,
+}
+
+/// Where [`Bot::claim_or_replay`] leaves a message. Moved once per message: boxing the
+/// transaction would cost an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Claimed {
+    /// Seen for the first time: processing goes on in this transaction.
+    New(StoreTx),
+    /// A redelivery, answered.
+    Replayed(Handled),
 }
 
 pub struct Bot {
@@ -87,13 +98,9 @@ impl Bot {
         }
     }
 
-    /// The phone number as stored: a keyed digest by default, so numbers can be matched
-    /// but not read back from the database.
-    pub fn stored_phone(&self, phone: &str) -> String {
-        match self.phone_storage {
-            PhoneStorage::Plain => phone.to_owned(),
-            PhoneStorage::Hashed => format!("h:{}", &self.salt.keyed_hex("phone", phone)[..32]),
-        }
+    /// The key this number is stored and locked under (`PHONE_STORAGE`).
+    pub fn phone_key(&self, phone: &PhoneNumber) -> PhoneKey {
+        PhoneKey::of(phone, self.phone_storage, &self.salt)
     }
 
     /// Queues one more message for `phone` behind what is already queued (the QR image
@@ -101,15 +108,15 @@ impl Bot {
     pub async fn queue_message(
         &self,
         channel: &str,
-        phone: &str,
+        phone: &PhoneNumber,
         body: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.store.begin(&self.stored_phone(phone)).await?;
+        let mut tx = self.store.begin(&self.phone_key(phone)).await?;
         let payload = serde_json::to_vec(body).expect("JSON values serialize");
         tx.enqueue_outbound(
             channel,
-            &self.sealer.seal(phone.as_bytes()),
+            &self.sealer.seal(phone.as_str().as_bytes()),
             &self.sealer.seal(&payload),
             now,
         )
@@ -126,88 +133,143 @@ impl Bot {
         message: Message<'_>,
         now: DateTime<Utc>,
     ) -> Result<Handled, StoreError> {
-        let phone = self.stored_phone(message.phone);
-        let mut tx = self.store.begin(&phone).await?;
-        if let Some(id) = message.message_id {
-            if let Claim::Duplicate { reply } = tx.claim_message(id, now).await? {
-                // The first processing may still be on its way to the disk (SQLite
-                // commits messages together): its reply is given once it is there.
-                tx.commit().await?;
-                self.metrics.duplicate(message.channel);
-                return Ok(Handled {
-                    replies: match message.reply_via {
-                        ReplyVia::Inline => {
-                            tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: previous reply sent again");
-                            reply
-                                .and_then(|r| self.open_replies(&r))
-                                .unwrap_or_default()
-                        }
-                        ReplyVia::Outbox(_) => {
-                            tracing::info!(channel = message.channel, phone = %mask_phone(message.phone), "duplicate delivery: already answered");
-                            Vec::new()
-                        }
-                    },
-                    code: None,
-                });
-            }
-        }
-        let engine = Engine::new(&self.flow, &self.salt);
-        let session = match tx.load_session().await? {
-            None => None,
-            Some(stored) => Some(
-                match stored.state.as_deref().and_then(|s| self.open_session(s)) {
-                    Some(session) => session,
-                    // Erased at expiry (or unreadable): an old, empty session in the person's
-                    // language, so the engine says politely that it expired.
-                    None => engine.expired_session(&stored.locale),
-                },
-            ),
+        let tx = self.store.begin(&self.phone_key(message.phone)).await?;
+        let mut tx = match self.claim_or_replay(tx, &message, now).await? {
+            Claimed::New(tx) => tx,
+            Claimed::Replayed(handled) => return Ok(handled),
         };
-        let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
-        let mut turn = engine.handle(
-            session,
-            &Inbound {
-                text: message.text,
-                media_count: message.media_count,
-            },
-            now,
-        );
-        let mut code = None;
-        if let Some(request) = turn.registration.take() {
-            let record = NewRecord {
-                phone_number: phone.clone(),
-                flow_id: self.flow.def.id.clone(),
-                flow_version: i64::from(self.flow.def.version),
-                fingerprint: self.fingerprint.clone(),
-            };
-            let registration = match tx.register(&request, &record, now).await? {
-                crate::store::Registration::New {
-                    code,
-                    collision_index,
-                } => {
-                    if collision_index > 0 {
-                        self.metrics.collision();
-                    }
-                    self.metrics.code(true);
-                    Registration::New(code)
-                }
-                crate::store::Registration::Existing { code } => {
-                    self.metrics.code(false);
-                    Registration::Existing(code)
-                }
-                crate::store::Registration::Exhausted => {
-                    tracing::error!("no free code for a new person: every collision candidate is taken; increase ciu.hash.length");
-                    Registration::Unavailable
-                }
-            };
-            engine.deliver(&mut turn, &registration);
-            code = match registration {
-                Registration::New(code) | Registration::Existing(code) => Some(code),
-                Registration::Unavailable => None,
-            };
-        }
+        let engine = Engine::new(&self.flow, &self.salt);
+        let (mut turn, was_active) = self.run_engine(&engine, &mut tx, &message, now).await?;
+        let code = self.register(&engine, &mut tx, &mut turn, now).await?;
         self.metrics
             .events(message.channel, &turn.events, was_active);
+        let queued = self.persist(&mut tx, &message, &turn, now).await?;
+        tx.commit().await?;
+        if queued {
+            self.outbox_queued.notify_one();
+        }
+        Ok(Handled {
+            replies: turn.replies,
+            code,
+        })
+    }
+
+    /// Claims the message id; a redelivery ends here, with the first reply again (inline)
+    /// or nothing (outbox: the first processing queued it).
+    async fn claim_or_replay(
+        &self,
+        mut tx: StoreTx,
+        message: &Message<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Claimed, StoreError> {
+        let Some(id) = message.message_id else {
+            return Ok(Claimed::New(tx));
+        };
+        let Claim::Duplicate { reply } = tx.claim_message(id, now).await? else {
+            return Ok(Claimed::New(tx));
+        };
+        // The first processing may still be on its way to the disk (SQLite commits
+        // messages together): its reply is given once it is there.
+        tx.commit().await?;
+        self.metrics.duplicate(message.channel);
+        let (channel, phone) = (message.channel, message.phone);
+        let replies = match message.reply_via {
+            ReplyVia::Inline => {
+                tracing::info!(channel, %phone, "duplicate delivery: previous reply sent again");
+                reply
+                    .and_then(|r| self.open_replies(&r))
+                    .unwrap_or_default()
+            }
+            ReplyVia::Outbox(_) => {
+                tracing::info!(channel, %phone, "duplicate delivery: already answered");
+                Vec::new()
+            }
+        };
+        Ok(Claimed::Replayed(Handled {
+            replies,
+            code: None,
+        }))
+    }
+
+    /// Opens the stored session and lets the engine answer; also says whether the
+    /// conversation was under way before this message (for the metrics).
+    async fn run_engine(
+        &self,
+        engine: &Engine<'_>,
+        tx: &mut StoreTx,
+        message: &Message<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(Turn, bool), StoreError> {
+        let session = tx.load_session().await?.map(|stored| {
+            match stored.state.as_deref().and_then(|s| self.open_session(s)) {
+                Some(session) => session,
+                // Erased at expiry (or unreadable): an old, empty session in the
+                // person's language, so the engine says politely that it expired.
+                None => engine.expired_session(&stored.locale),
+            }
+        });
+        let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
+        let inbound = Inbound {
+            text: message.text,
+            media_count: message.media_count,
+        };
+        Ok((engine.handle(session, &inbound, now), was_active))
+    }
+
+    /// Gives the code the conversation reached, when it reached one, and puts it (or
+    /// the apology that none is free) in the replies.
+    async fn register(
+        &self,
+        engine: &Engine<'_>,
+        tx: &mut StoreTx,
+        turn: &mut Turn,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(request) = turn.registration.take() else {
+            return Ok(None);
+        };
+        let record = NewRecord {
+            phone_number: tx.phone().clone(),
+            flow_id: self.flow.def.id.clone(),
+            flow_version: i64::from(self.flow.def.version),
+            fingerprint: self.fingerprint.clone(),
+        };
+        let registration = match tx.register(&request, &record, now).await? {
+            Registered::New {
+                code,
+                collision_index,
+            } => {
+                if collision_index > 0 {
+                    self.metrics.collision();
+                }
+                self.metrics.code(true);
+                Registration::New(code)
+            }
+            Registered::Existing { code } => {
+                self.metrics.code(false);
+                Registration::Existing(code)
+            }
+            Registered::Exhausted => {
+                tracing::error!("no free code for a new person: every collision candidate is taken; increase ciu.hash.length");
+                Registration::Unavailable
+            }
+        };
+        engine.deliver(turn, &registration);
+        Ok(match registration {
+            Registration::New(code) | Registration::Existing(code) => Some(code),
+            Registration::Unavailable => None,
+        })
+    }
+
+    /// Saves the session and the replies: kept for redeliveries (inline) or queued in
+    /// the outbox. Returns whether anything was queued.
+    async fn persist(
+        &self,
+        tx: &mut StoreTx,
+        message: &Message<'_>,
+        turn: &Turn,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let step_ids = self.flow.step_ids();
         let minutes = i64::from(self.flow.session_timeout_minutes);
         let state = serde_json::to_vec(&turn.session).expect("sessions serialize");
@@ -219,49 +281,53 @@ impl Bot {
             now,
         )
         .await?;
-        let mut queued = false;
         match message.reply_via {
             ReplyVia::Inline => {
                 if let Some(id) = message.message_id {
                     tx.record_reply(id, &self.sealer.seal(&encode_replies(&turn.replies)))
                         .await?;
                 }
+                Ok(false)
             }
-            ReplyVia::Outbox(render) => {
-                let list_button =
-                    self.flow
-                        .catalogs
-                        .format(&turn.session.locale, "list-button", None);
-                let sealed_phone = self.sealer.seal(message.phone.as_bytes());
-                for reply in &turn.replies {
-                    for body in render(reply, &list_button) {
-                        let payload = serde_json::to_vec(&body).expect("JSON values serialize");
-                        tx.enqueue_outbound(
-                            message.channel,
-                            &sealed_phone,
-                            &self.sealer.seal(&payload),
-                            now,
-                        )
-                        .await?;
-                        queued = true;
-                    }
-                }
+            ReplyVia::Outbox(render) => self.queue_replies(tx, message, turn, render, now).await,
+        }
+    }
+
+    /// Renders the replies into the channel's messages and queues them, sealed.
+    async fn queue_replies(
+        &self,
+        tx: &mut StoreTx,
+        message: &Message<'_>,
+        turn: &Turn,
+        render: Renderer,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let list_button = self
+            .flow
+            .catalogs
+            .format(&turn.session.locale, "list-button", None);
+        let sealed_phone = self.sealer.seal(message.phone.as_str().as_bytes());
+        let mut queued = false;
+        for reply in &turn.replies {
+            for body in render(reply, &list_button) {
+                let payload = serde_json::to_vec(&body).expect("JSON values serialize");
+                tx.enqueue_outbound(
+                    message.channel,
+                    &sealed_phone,
+                    &self.sealer.seal(&payload),
+                    now,
+                )
+                .await?;
+                queued = true;
             }
         }
-        tx.commit().await?;
-        if queued {
-            self.outbox_queued.notify_one();
-        }
-        Ok(Handled {
-            replies: turn.replies,
-            code,
-        })
+        Ok(queued)
     }
 
     /// Opens a claimed outbox row; `None` when it cannot be read (sealed under another
     /// salt, or damaged).
     pub fn open_outbound(&self, row: &OutboundRow) -> Option<Outbound> {
-        let phone = String::from_utf8(self.sealer.open(&row.phone)?).ok()?;
+        let phone = PhoneNumber::new(String::from_utf8(self.sealer.open(&row.phone)?).ok()?);
         let body = serde_json::from_slice(&self.sealer.open(&row.payload)?).ok()?;
         Some(Outbound { phone, body })
     }

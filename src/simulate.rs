@@ -20,9 +20,6 @@ use crate::flow::{Engine, Flow, Inbound, Registration, Session, Turn};
 /// for production, and every transcript says so.
 pub const DEVELOPMENT_SALT: &str = "DEVELOPMENT-salt-not-for-production-1";
 
-/// How many candidates are tried when codes collide (same rule as the database store).
-pub const MAX_CANDIDATES: u32 = 16;
-
 /// Person key → code, and code → person key: the registry of `simulate`.
 #[derive(Default)]
 pub struct MemoryRegistry {
@@ -35,8 +32,7 @@ impl MemoryRegistry {
         if let Some(code) = self.by_person.get(&request.person_key) {
             return Registration::Existing(code.clone());
         }
-        for n in 0..MAX_CANDIDATES {
-            let code = request.candidate(n);
+        for (_, code) in request.candidates() {
             if !self.by_code.contains_key(&code) {
                 self.by_code
                     .insert(code.clone(), request.person_key.clone());

@@ -9,6 +9,10 @@ use ciu::ciu::Salt;
 use ciu::flow::{self, Flow};
 use ciu::simulate::Simulator;
 
+#[path = "common/sixth_question.rs"]
+mod sixth_question;
+use sixth_question::write_sixth_question_flow;
+
 const SALT: &str = "Test-salt-0123456789-abcdef";
 
 fn shipped() -> Flow {
@@ -107,60 +111,9 @@ fn short_answers_are_padded_and_days_zero_padded() {
 /// the catalogs only; the answer flows into the code.
 #[test]
 fn a_sixth_question_from_configuration_only() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let flow_yaml = std::fs::read_to_string(root.join("flows/ciu.yaml")).unwrap();
-    let flow_yaml = flow_yaml
-        .replace(
-            "\nciu:\n",
-            "
-  - id: sex
-    prompt: q-sex
-    label: label-sex
-    validate:
-      type: choice
-      options:
-        - { value: H, label: opt-sex-male }
-        - { value: F, label: opt-sex-female }
-    extract: { type: whole }
-
-ciu:
-",
-        )
-        .replace(
-            "{{ last_name }}-{{ hash }}",
-            "{{ last_name }}-{{ sex }}-{{ hash }}",
-        );
-    std::fs::write(dir.path().join("ciu.yaml"), flow_yaml).unwrap();
-    let texts = [
-        (
-            "fr",
-            "Êtes-vous un homme ou une femme ?",
-            "Sexe",
-            "Homme",
-            "Femme",
-        ),
-        ("ln", "Ozali mobali to mwasi?", "Lolenge", "Mobali", "Mwasi"),
-        (
-            "sw",
-            "Wewe ni mwanamume au mwanamke?",
-            "Jinsia",
-            "Mwanamume",
-            "Mwanamke",
-        ),
-        ("en", "Are you a man or a woman?", "Sex", "Man", "Woman"),
-    ];
-    for (lang, question, label, male, female) in texts {
-        let target = dir.path().join("locales").join(lang);
-        std::fs::create_dir_all(&target).unwrap();
-        let mut ftl =
-            std::fs::read_to_string(root.join("locales").join(lang).join("ciu.ftl")).unwrap();
-        ftl.push_str(&format!(
-            "q-sex = ({{ $number }}/{{ $total }}) {question}\nlabel-sex = {label}\nopt-sex-male = {male}\nopt-sex-female = {female}\n"
-        ));
-        std::fs::write(target.join("ciu.ftl"), ftl).unwrap();
-    }
-    let flow = flow::load(&dir.path().join("ciu.yaml"), &dir.path().join("locales"))
+    let written = write_sixth_question_flow(dir.path());
+    let flow = flow::load(&written.flow, &written.locales)
         .unwrap_or_else(|d| panic!("{d:?}"))
         .flow;
     assert_eq!(flow.steps.len(), 6);

@@ -1,4 +1,4 @@
-//! Faults under load (SPEC §6, "nothing is lost"): the `ciu serve` binary killed with
+//! Faults under load ("nothing is lost"): the `ciu serve` binary killed with
 //! SIGKILL in the middle of a load and restarted on the same database, and (opt-in,
 //! `CIU_FAULT_TESTS=1`) a private PostgreSQL server stopped and started under load.
 //!

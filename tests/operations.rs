@@ -7,6 +7,7 @@ mod common;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
+use ciu::phone::PhoneKey;
 use ciu::qr::{QrPublisher, QR_LIFETIME};
 use ciu::store::{NewRecord, Store};
 use sqlx::postgres::PgPool;
@@ -50,13 +51,14 @@ fn person(first_name: &str, birth_year: &str) -> CiuRequest {
 }
 
 async fn register_at(store: &Store, phone: &str, request: &CiuRequest, at: DateTime<Utc>) {
+    let phone = PhoneKey::from_stored(phone);
     let record = NewRecord {
-        phone_number: phone.to_owned(),
+        phone_number: phone.clone(),
         flow_id: "ciu".to_owned(),
         flow_version: 1,
         fingerprint: "fp-1".to_owned(),
     };
-    let mut tx = store.begin(phone).await.unwrap();
+    let mut tx = store.begin(&phone).await.unwrap();
     tx.register(request, &record, at).await.unwrap();
     tx.commit().await.unwrap();
 }

@@ -1,5 +1,5 @@
 //! Twilio's WhatsApp webhook: the inbound form, the `X-Twilio-Signature` check and the
-//! TwiML reply (SPEC §5, "Channels, facts to respect").
+//! TwiML reply (README.md, "Channels").
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use quick_xml::escape::escape;
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
+
+use crate::phone::PhoneNumber;
 
 /// Twilio's limit for one message body. Measured here in UTF-16 units, the stricter of
 /// the two ways to count characters, so a piece fits whichever way Twilio counts.
@@ -283,8 +285,8 @@ fn xml_chars_only(text: &str) -> Cow<'_, str> {
 }
 
 /// The phone number in a Twilio address: `whatsapp:+243...` → `+243...`.
-pub fn phone_of(from: &str) -> String {
-    from.strip_prefix("whatsapp:").unwrap_or(from).to_owned()
+pub fn phone_of(from: &str) -> PhoneNumber {
+    PhoneNumber::new(from.strip_prefix("whatsapp:").unwrap_or(from))
 }
 
 #[cfg(test)]
@@ -543,7 +545,7 @@ mod tests {
 
     #[test]
     fn phone_without_the_whatsapp_prefix() {
-        assert_eq!(phone_of("whatsapp:+243810000001"), "+243810000001");
-        assert_eq!(phone_of("+243810000001"), "+243810000001");
+        assert_eq!(phone_of("whatsapp:+243810000001").as_str(), "+243810000001");
+        assert_eq!(phone_of("+243810000001").as_str(), "+243810000001");
     }
 }

@@ -34,12 +34,14 @@ use std::time::Duration as StdDuration;
 
 use std::sync::Arc;
 
+use crate::phone::PhoneKey;
+
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
-pub use reports::ExportRecord;
+pub use reports::{qr_token_digest, ExportRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
-pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
+pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
 const PROCESSED_MESSAGE_RETENTION_DAYS: i64 = 8;
@@ -86,7 +88,7 @@ impl fmt::Debug for Store {
     }
 }
 
-/// Figures over the registry (the guide's statistics queries).
+/// Figures over the registry (the statistics queries of `docs/fr/guide-de-deploiement.md`, 14.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub total_codes: i64,
@@ -147,14 +149,14 @@ impl Store {
         }
     }
 
-    /// Opens a transaction holding the lock of `phone` (the number as stored: hashed or
-    /// plain): all work for one phone runs one transaction at a time, across processes.
+    /// Opens a transaction holding the lock of `phone` (the key the number is stored
+    /// under): all work for one phone runs one transaction at a time, across processes.
     /// Dropping the transaction without [`StoreTx::commit`] rolls it back.
     ///
     /// On SQLite the transaction holds the database's only write lock: finish it before
     /// writing through anything else (another `begin`, `cleanup_expired`), or that call
     /// waits 5 s and fails as unavailable.
-    pub async fn begin(&self, phone: &str) -> Result<StoreTx, StoreError> {
+    pub async fn begin(&self, phone: &PhoneKey) -> Result<StoreTx, StoreError> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
                 // The transaction begins (IMMEDIATE: the write lock at once, so two
@@ -350,9 +352,9 @@ pub fn is_in_memory_sqlite(database_url: &str) -> bool {
 
 /// The advisory lock of one phone, the same in every process: two phones that happen
 /// to share a key only wait for each other.
-fn phone_lock_key(phone: &str) -> i64 {
+fn phone_lock_key(phone: &PhoneKey) -> i64 {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("ciu/phone/{phone}"));
+    let digest = Sha256::digest(format!("ciu/phone/{}", phone.as_str()));
     i64::from_be_bytes(
         digest[..8]
             .try_into()

@@ -40,7 +40,9 @@ impl Store {
         Ok(rows)
     }
 
-    /// Keeps a sealed code under `token` until `expires_at`.
+    /// Keeps a sealed code under `token` until `expires_at`. Only the token's digest is
+    /// written ([`qr_token_digest`]): reading the table does not give the public address
+    /// of anyone's image.
     pub async fn save_qr_code(
         &self,
         token: &str,
@@ -49,9 +51,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         with_pool!(self, pool => sqlx::query(
-            "INSERT INTO qr_codes (token, code_sealed, expires_at) VALUES ($1, $2, $3)",
+            "INSERT INTO qr_codes (token_digest, code_sealed, expires_at) VALUES ($1, $2, $3)",
         )
-        .bind(token)
+        .bind(&qr_token_digest(token)[..])
         .bind(code_sealed)
         .bind(expires_at)
         .execute(pool)
@@ -67,14 +69,21 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let sealed = with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT code_sealed FROM qr_codes WHERE token = $1 AND expires_at >= $2",
+            "SELECT code_sealed FROM qr_codes WHERE token_digest = $1 AND expires_at >= $2",
         )
-        .bind(token)
+        .bind(&qr_token_digest(token)[..])
         .bind(now)
         .fetch_optional(pool)
         .await)?;
         Ok(sealed)
     }
+}
+
+/// What the `qr_codes` table holds instead of a token. A plain SHA-256 is enough: the
+/// token is 128 random bits (see [`crate::qr`]), so there is nothing to guess.
+pub fn qr_token_digest(token: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// Part of [`Store::cleanup_expired`]: QR images past their expiry.

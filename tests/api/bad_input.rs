@@ -1,4 +1,4 @@
-//! SPEC §6: bad input gets a clear answer and loses nothing.
+//! Bad input gets a clear answer and loses nothing.
 
 use crate::common::for_each_database;
 use crate::helpers::spawn_app;

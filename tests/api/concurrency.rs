@@ -1,4 +1,4 @@
-//! Correctness under real traffic (SPEC §6): load, redeliveries, simultaneous messages,
+//! Correctness under real traffic: load, redeliveries, simultaneous messages,
 //! one person on two phones, forced code collisions.
 
 use std::sync::Arc;

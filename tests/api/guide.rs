@@ -1,4 +1,5 @@
-//! The deployment guide's own tests (section 1.10), over HTTP.
+//! The deployment guide's own tests (`docs/fr/guide-de-deploiement.md`, 7.2 and 13),
+//! over HTTP.
 
 use crate::common::for_each_database;
 use crate::helpers::spawn_app;

@@ -4,6 +4,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod helpers;
+#[path = "../common/meta_webhook.rs"]
+mod meta_webhook;
+#[path = "../common/sixth_question.rs"]
+mod sixth_question;
 
 mod bad_input;
 mod concurrency;

@@ -10,17 +10,18 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use tokio::task::JoinSet;
 
 use crate::common::for_each_database;
 use crate::helpers::{spawn_app, TestApp};
+use crate::meta_webhook::{
+    button_reply, envelope, image, list_reply, notification, signature, text, APP_SECRET,
+    PHONE_NUMBER_ID,
+};
 use crate::privacy::{contains, database_bytes};
+use crate::sixth_question::write_sixth_question_flow;
 
-const PHONE_NUMBER_ID: &str = "106540352242922";
-const APP_SECRET: &str = "meta-app-secret-0123456789";
 const VERIFY_TOKEN: &str = "meta-verify-token-0123456789";
 const ACCESS_TOKEN: &str = "EAAG-test-access-token";
 const GUIDE: [&str; 5] = ["1985", "Kinshasa", "Jean", "15", "Kabila"];
@@ -116,58 +117,6 @@ async fn spawn_meta_app(url: &str, graph: &StandIn, extra: &[(&str, &str)]) -> T
     ];
     overrides.extend_from_slice(extra);
     spawn_app(url, &overrides).await
-}
-
-fn signature(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// A notification as Meta posts it, carrying `messages`.
-fn notification(messages: Vec<Value>) -> Value {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "102290129340398",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID },
-                    "contacts": [{ "profile": { "name": "Marie" }, "wa_id": "243000000000" }],
-                    "messages": messages,
-                }
-            }]
-        }]
-    })
-}
-
-fn text(from: &str, wamid: &str, body: &str) -> Value {
-    json!({ "from": from, "id": wamid, "timestamp": "1739321024", "type": "text", "text": { "body": body } })
-}
-
-fn button_reply(from: &str, wamid: &str, id: &str) -> Value {
-    json!({
-        "context": { "from": "15550783881", "id": "wamid.previous" },
-        "from": from, "id": wamid, "timestamp": "1739321024", "type": "interactive",
-        "interactive": { "type": "button_reply", "button_reply": { "id": id, "title": id } }
-    })
-}
-
-fn list_reply(from: &str, wamid: &str, id: &str) -> Value {
-    json!({
-        "context": { "from": "15550783881", "id": "wamid.previous" },
-        "from": from, "id": wamid, "timestamp": "1739321024", "type": "interactive",
-        "interactive": { "type": "list_reply", "list_reply": { "id": id, "title": id, "description": "" } }
-    })
-}
-
-fn image(from: &str, wamid: &str) -> Value {
-    json!({
-        "from": from, "id": wamid, "timestamp": "1739321024", "type": "image",
-        "image": { "caption": "", "mime_type": "image/jpeg", "sha256": "abc", "id": "1234" }
-    })
 }
 
 /// Posts `body` to the Meta webhook with `signature` (none when `None`).
@@ -315,68 +264,15 @@ impl<'a> Chat<'a> {
     }
 }
 
-/// The shipped flow with a sixth, two-choice question (as in tests/codes.rs), written
-/// under `dir`; returns the overrides that point the server at it.
+/// The overrides that point the server at the flow with a sixth question, written
+/// under `dir`.
 fn sixth_question_flow(dir: &Path) -> [(String, String); 2] {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let flow = std::fs::read_to_string(root.join("flows/ciu.yaml"))
-        .unwrap()
-        .replace(
-            "\nciu:\n",
-            "
-  - id: sex
-    prompt: q-sex
-    label: label-sex
-    validate:
-      type: choice
-      options:
-        - { value: H, label: opt-sex-male }
-        - { value: F, label: opt-sex-female }
-    extract: { type: whole }
-
-ciu:
-",
-        )
-        .replace(
-            "{{ last_name }}-{{ hash }}",
-            "{{ last_name }}-{{ sex }}-{{ hash }}",
-        );
-    std::fs::write(dir.join("ciu.yaml"), flow).unwrap();
-    for (lang, question, label, male, female) in [
-        (
-            "fr",
-            "Êtes-vous un homme ou une femme ?",
-            "Sexe",
-            "Homme",
-            "Femme",
-        ),
-        ("ln", "Ozali mobali to mwasi?", "Lolenge", "Mobali", "Mwasi"),
-        (
-            "sw",
-            "Wewe ni mwanamume au mwanamke?",
-            "Jinsia",
-            "Mwanamume",
-            "Mwanamke",
-        ),
-        ("en", "Are you a man or a woman?", "Sex", "Man", "Woman"),
-    ] {
-        let target = dir.join("locales").join(lang);
-        std::fs::create_dir_all(&target).unwrap();
-        let mut ftl =
-            std::fs::read_to_string(root.join("locales").join(lang).join("ciu.ftl")).unwrap();
-        ftl.push_str(&format!(
-            "\nq-sex = ({{ $number }}/{{ $total }}) {question}\nlabel-sex = {label}\nopt-sex-male = {male}\nopt-sex-female = {female}\n"
-        ));
-        std::fs::write(target.join("ciu.ftl"), ftl).unwrap();
-    }
+    let written = write_sixth_question_flow(dir);
     [
-        (
-            "FLOW_PATH".to_owned(),
-            dir.join("ciu.yaml").display().to_string(),
-        ),
+        ("FLOW_PATH".to_owned(), written.flow.display().to_string()),
         (
             "LOCALES_DIR".to_owned(),
-            dir.join("locales").display().to_string(),
+            written.locales.display().to_string(),
         ),
     ]
 }
@@ -819,16 +715,11 @@ async fn statuses_images_and_batches() {
         let app = spawn_meta_app(&url, &graph, &[]).await;
 
         // Delivery receipts only: accepted, nothing to answer.
-        let statuses = json!({
-            "object": "whatsapp_business_account",
-            "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": { "display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID },
-                "statuses": [{ "id": "wamid.out", "status": "delivered", "timestamp": "1739321024", "recipient_id": "243870000001",
-                               "conversation": { "id": "c1", "origin": { "type": "service" } },
-                               "pricing": { "billable": false, "pricing_model": "PMP", "category": "service" } }]
-            } }] }]
-        });
+        let statuses = envelope(json!({
+            "statuses": [{ "id": "wamid.out", "status": "delivered", "timestamp": "1739321024", "recipient_id": "243870000001",
+                           "conversation": { "id": "c1", "origin": { "type": "service" } },
+                           "pricing": { "billable": false, "pricing_model": "PMP", "category": "service" } }]
+        }));
         assert_eq!(deliver(&app, &statuses).await, 200);
         settle(&app).await;
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -107,6 +107,48 @@ async fn the_code_comes_with_a_qr_image_that_expires() {
     .await;
 }
 
+/// Every row of `qr_codes`: the token's digest, the sealed code, the expiry as text.
+async fn qr_table(database_url: &str) -> Vec<(Vec<u8>, Vec<u8>, String)> {
+    let sql = "SELECT token_digest, code_sealed, CAST(expires_at AS TEXT) FROM qr_codes";
+    if database_url.starts_with("sqlite:") {
+        let pool = SqlitePool::connect(database_url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = PgPool::connect(database_url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_database_does_not_hold_the_tokens_of_the_image_addresses() {
+    for_each_database(|url| async move {
+        let app = spawn_app(
+            &url,
+            &[("ENABLE_QR_CODE", "true"), ("PUBLIC_BASE_URL", PUBLIC)],
+        )
+        .await;
+        let result = app.conversation("+243830000006", &ANSWERS).await;
+        let link = media_url(&result).expect("a <Media> with the code");
+        let token = link.rsplit('/').next().unwrap();
+        let token_bytes = hex::decode(token).unwrap();
+        let rows = qr_table(&app.database_url).await;
+        assert_eq!(rows.len(), 1);
+        for (digest, sealed, expires_at) in &rows {
+            for value in [&digest[..], &sealed[..], expires_at.as_bytes()] {
+                for secret in [token.as_bytes(), &token_bytes[..]] {
+                    assert!(
+                        !value.windows(secret.len()).any(|w| w == secret),
+                        "the token of {link} is readable in qr_codes"
+                    );
+                }
+            }
+        }
+        // Still found through its digest.
+        assert_eq!(get_image(&app, &link).await.status(), 200);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn without_the_option_or_a_public_address_there_is_no_image() {
     for_each_database(|url| async move {

@@ -1,4 +1,4 @@
-//! Several `serve` instances on one PostgreSQL database behave as one service (SPEC §7):
+//! Several `serve` instances on one PostgreSQL database behave as one service:
 //! nothing that matters lives in a process, so one phone's messages may land on either.
 
 use std::sync::Arc;
