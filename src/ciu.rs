@@ -273,7 +273,7 @@ pub fn template_problems(source: &str) -> Vec<TemplateProblem> {
     let Ok(ast::Stmt::Template(root)) = parse(
         source,
         CiuTemplate::NAME,
-        minijinja::syntax::SyntaxConfig::default(),
+        Default::default(),
         WhitespaceConfig::default(),
     ) else {
         return Vec::new();
