@@ -16,6 +16,7 @@ macro_rules! with_pool {
     };
 }
 
+mod duplicates;
 mod error;
 mod outbox;
 mod pg_conn;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 
 use crate::phone::PhoneKey;
 
+pub use duplicates::{DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
