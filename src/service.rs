@@ -238,10 +238,12 @@ impl Bot {
             Registered::New {
                 code,
                 collision_index,
+                possible_duplicates,
             } => {
                 if collision_index > 0 {
                     self.metrics.collision();
                 }
+                self.metrics.possible_duplicates(possible_duplicates);
                 self.metrics.code(true);
                 Registration::New(code)
             }

@@ -51,6 +51,7 @@ pub struct Metrics {
     codes: IntCounterVec,
     validation_failures: IntCounterVec,
     collisions: IntCounter,
+    possible_duplicates: IntCounter,
     duplicates: IntCounterVec,
     replies_sent: IntCounterVec,
     send_retries: IntCounterVec,
@@ -121,6 +122,7 @@ impl Default for Metrics {
             codes: counter_vec(&registry, "ciu_codes_total", "Codes given, new or already existing.", &["kind"]),
             validation_failures: counter_vec(&registry, "ciu_validation_failures_total", "Refused answers, by question: shows which question confuses people.", &["step"]),
             collisions: counter(&registry, "ciu_code_collisions_total", "New people whose normal code was already held by someone else."),
+            possible_duplicates: counter(&registry, "ciu_possible_duplicates_total", "Pairs of codes found at registration that agree on every answer but one (ciu duplicates lists them)."),
             duplicates: counter_vec(&registry, "ciu_duplicate_deliveries_total", "Redelivered messages answered from the stored reply.", &["channel"]),
             rate_limited: counter(&registry, "ciu_rate_limited_total", "Messages refused because one phone sent too many."),
             replies_sent: counter_vec(&registry, "ciu_replies_sent_total", "Replies delivered through a provider's API (outbox), by channel.", &["channel"]),
@@ -168,6 +170,10 @@ impl Metrics {
 
     pub fn collision(&self) {
         self.collisions.inc();
+    }
+
+    pub fn possible_duplicates(&self, pairs: u64) {
+        self.possible_duplicates.inc_by(pairs);
     }
 
     pub fn duplicate(&self, channel: &str) {

@@ -17,6 +17,7 @@ async fn a_known_person_gets_the_same_code_and_is_counted() {
         let Registered::New {
             code,
             collision_index: 0,
+            ..
         } = &first
         else {
             panic!("expected a new code, got {first:?}");
@@ -52,6 +53,7 @@ async fn a_collision_gives_the_second_person_another_code_and_is_recorded() {
         let Registered::New {
             code: second_code,
             collision_index,
+            ..
         } = &registration
         else {
             panic!("expected a new code, got {registration:?}");

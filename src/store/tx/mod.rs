@@ -2,6 +2,7 @@
 //! the reply, all committed together or not at all.
 
 mod claim;
+mod near_keys;
 mod registry;
 mod session;
 

@@ -28,7 +28,12 @@ pub struct NewRecord {
 pub enum Registered {
     /// A code was issued; `collision_index` > 0 when the normal code (candidate 0)
     /// already belonged to someone else.
-    New { code: String, collision_index: u32 },
+    New {
+        code: String,
+        collision_index: u32,
+        /// Earlier records that agree with this one on every answer but one.
+        possible_duplicates: u64,
+    },
     /// This person already had a code: it is given again.
     Existing { code: String },
     /// All candidates belong to other people: no code can be given (alert-worthy).
@@ -47,7 +52,8 @@ const INSERT_RECORD: &str = "INSERT INTO uic_records
           derivation_fingerprint, collision_index, created_at, last_requested_at,
           request_count)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)
-     ON CONFLICT DO NOTHING";
+     ON CONFLICT DO NOTHING
+     RETURNING id";
 
 const RECORD_COLLISION: &str =
     "INSERT INTO ciu_collisions (flow_id, uic_code, collision_index, detected_at)
@@ -69,11 +75,14 @@ impl StoreTx {
             return Ok(Registered::Existing { code });
         }
         for (collision_index, code) in request.candidates() {
-            if self
+            if let Some(record_id) = self
                 .insert_record(&code, collision_index, &request.person_key, record, now)
                 .await?
             {
                 self.note_fingerprint(record, now).await?;
+                let possible_duplicates = self
+                    .record_near_keys(record_id, &request.near_keys, now)
+                    .await?;
                 if collision_index > 0 {
                     self.record_collision(&code, collision_index, &record.flow_id, now)
                         .await?;
@@ -86,6 +95,7 @@ impl StoreTx {
                 return Ok(Registered::New {
                     code,
                     collision_index,
+                    possible_duplicates,
                 });
             }
             // The insert hit a unique key: either this person was registered meanwhile
@@ -124,7 +134,7 @@ impl StoreTx {
         }
     }
 
-    /// `false` when the code or the person key is already taken.
+    /// The new record's id, or `None` when the code or the person key is already taken.
     async fn insert_record(
         &mut self,
         code: &str,
@@ -132,10 +142,10 @@ impl StoreTx {
         person_key: &str,
         record: &NewRecord,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let collision_index = collision_index as i32;
-        let inserted = match &mut self.conn {
-            TxConn::Sqlite(sqlite) => sqlite_writer::execute(
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => query_first(
                 sqlite.conn()?,
                 INSERT_RECORD,
                 &[
@@ -148,8 +158,9 @@ impl StoreTx {
                     &collision_index,
                     &time_text(now),
                 ],
-            )?,
-            TxConn::Postgres { tx, .. } => sqlx::query(INSERT_RECORD)
+                |row| Ok(row.get(0)?),
+            ),
+            TxConn::Postgres { tx, .. } => Ok(sqlx::query_scalar(INSERT_RECORD)
                 .bind(code)
                 .bind(person_key)
                 .bind(record.phone_number.as_str())
@@ -158,11 +169,9 @@ impl StoreTx {
                 .bind(&record.fingerprint)
                 .bind(collision_index)
                 .bind(now)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected() as usize,
-        };
-        Ok(inserted == 1)
+                .fetch_optional(&mut **tx)
+                .await?),
+        }
     }
 
     async fn record_collision(
