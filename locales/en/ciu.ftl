@@ -73,3 +73,12 @@ result-unavailable = Sorry, your code cannot be generated right now. Please cont
 ## Session
 expired = Your session expired after { $minutes } minutes without a reply. Starting again.
 flow-changed = The questions have been updated. Starting again from the beginning.
+
+## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) What is your date of birth? (day, month, year)
+    Example: 15/03/1985
+label-birth-date = Date of birth
+err-date = Write the full date: day, month and year. Example: 15/03/1985 or 15 March 1985
+err-date-impossible = This date does not exist. Check the day and the month. Example: 15/03/1985
+err-date-year = The year must be between { $min } and { $max }. Example: 15/03/1985
+err-date-future = This date has not come yet. Write your date of birth. Example: 15/03/1985

@@ -73,3 +73,12 @@ result-unavailable = Désolé, votre code ne peut pas être généré pour le mo
 ## Session
 expired = Votre session a expiré après { $minutes } minutes sans réponse. Nous recommençons.
 flow-changed = Les questions ont été mises à jour. Nous recommençons depuis le début.
+
+## Date de naissance complète (validateur date, voir CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) Quelle est votre date de naissance ? (jour, mois, année)
+    Exemple : 15/03/1985
+label-birth-date = Date de naissance
+err-date = Écrivez la date complète : jour, mois et année. Exemple : 15/03/1985 ou 15 mars 1985
+err-date-impossible = Cette date n'existe pas. Vérifiez le jour et le mois. Exemple : 15/03/1985
+err-date-year = L'année doit être entre { $min } et { $max }. Exemple : 15/03/1985
+err-date-future = Cette date n'est pas encore arrivée. Écrivez votre date de naissance. Exemple : 15/03/1985

@@ -75,3 +75,12 @@ result-unavailable = Bolimbisi, tokoki kosala code na yo sikoyo te. Solola na ek
 ## Session
 expired = Lisolo esili mpo oyanoli te na miniti { $minutes }. Tobandi lisusu.
 flow-changed = Mituna ebongwani. Tozongi na ebandeli.
+
+## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) Obotamaki mokolo nini? (mokolo, sanza, mobu)
+    Ndakisa: 15/03/1985
+label-birth-date = Mokolo ya kobotama
+err-date = Koma mokolo mobimba: mokolo, sanza mpe mobu. Ndakisa: 15/03/1985 to 15 sanza ya misato 1985
+err-date-impossible = Mokolo oyo ezali te. Tala malamu mokolo mpe sanza. Ndakisa: 15/03/1985
+err-date-year = Mobu esengeli kozala kati na { $min } mpe { $max }. Ndakisa: 15/03/1985
+err-date-future = Mokolo oyo ekoki naino te. Koma mokolo obotamaki. Ndakisa: 15/03/1985

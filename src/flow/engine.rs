@@ -2,14 +2,14 @@
 //! No IO and no clock: the caller loads and saves the session, passes the time, and
 //! registers the code when a conversation completes.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
 use std::collections::BTreeMap;
 
 use crate::ciu::{CiuRequest, Salt};
 use crate::flow::extract::extract;
 use crate::flow::session::{Answer, Phase, Session};
-use crate::flow::validators::{Rejection, Validator};
+use crate::flow::validators::Rejection;
 use crate::flow::{Command, Flow};
 use crate::normalize::{normalize, normalize_words};
 
@@ -374,7 +374,7 @@ impl<'a> Engine<'a> {
         mut out: Out,
     ) -> Turn {
         let compiled = &self.flow.steps[step];
-        match compiled.validator.check(text, now.year() as i64) {
+        match compiled.validator.check(text, now.date_naive()) {
             Ok(accepted) => {
                 let answer = Answer {
                     step_id: compiled.def.id.clone(),
@@ -517,16 +517,15 @@ impl<'a> Engine<'a> {
         let mut args = FluentArgs::new();
         args.set("number", step + 1);
         args.set("total", self.flow.steps.len());
-        let choices = match &compiled.validator {
-            Validator::Choice { options, .. } => options
-                .iter()
-                .map(|o| ReplyChoice {
-                    id: o.value.clone(),
-                    title: self.msg(locale, &o.label, None),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let choices = compiled
+            .validator
+            .choices()
+            .iter()
+            .map(|o| ReplyChoice {
+                id: o.value.clone(),
+                title: self.msg(locale, &o.label, None),
+            })
+            .collect();
         Reply {
             text: self.msg(locale, &compiled.def.prompt, Some(&args)),
             choices,
@@ -541,14 +540,15 @@ impl<'a> Engine<'a> {
             .iter()
             .zip(&session.answers)
             .map(|(step, answer)| {
-                let shown = match &step.validator {
-                    Validator::Choice { options, .. } => options
-                        .iter()
-                        .find(|o| o.value == answer.normalized)
-                        .map(|o| self.msg(locale, &o.label, None))
-                        .unwrap_or_else(|| answer.shown.clone()),
-                    _ => answer.shown.clone(),
-                };
+                let shown = step
+                    .validator
+                    .choices()
+                    .iter()
+                    .find(|o| o.value == answer.normalized)
+                    .map_or_else(
+                        || answer.shown.clone(),
+                        |o| self.msg(locale, &o.label, None),
+                    );
                 let mut args = FluentArgs::new();
                 args.set("label", self.msg(locale, &step.def.label, None));
                 args.set("answer", shown);
