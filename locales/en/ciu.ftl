@@ -82,3 +82,14 @@ err-date = Write the full date: day, month and year. Example: 15/03/1985 or 15 M
 err-date-impossible = This date does not exist. Check the day and the month. Example: 15/03/1985
 err-date-year = The year must be between { $min } and { $max }. Example: 15/03/1985
 err-date-future = This date has not come yet. Write your date of birth. Example: 15/03/1985
+
+## Example questions of the choice and regex validators (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md); the shipped flow does not ask them.
+q-birthplace-kind = ({ $number }/{ $total }) Were you born in a town or a village?
+label-birthplace-kind = Town or village
+opt-birthplace-town = In a town
+opt-birthplace-village = In a village
+q-site = ({ $number }/{ $total }) What is the code of your site?
+    Example: KN-012
+label-site = Site
+err-site = Write the site code: 2 letters, a dash, 3 digits. Example: KN-012

@@ -82,3 +82,14 @@ err-date = Écrivez la date complète : jour, mois et année. Exemple : 15/03/19
 err-date-impossible = Cette date n'existe pas. Vérifiez le jour et le mois. Exemple : 15/03/1985
 err-date-year = L'année doit être entre { $min } et { $max }. Exemple : 15/03/1985
 err-date-future = Cette date n'est pas encore arrivée. Écrivez votre date de naissance. Exemple : 15/03/1985
+
+## Questions d'exemple des validateurs choice et regex (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md) ; le flux livré ne les pose pas.
+q-birthplace-kind = ({ $number }/{ $total }) Êtes-vous né(e) en ville ou au village ?
+label-birthplace-kind = Ville ou village
+opt-birthplace-town = En ville
+opt-birthplace-village = Au village
+q-site = ({ $number }/{ $total }) Quel est le code de votre site ?
+    Exemple : KN-012
+label-site = Site
+err-site = Écrivez le code du site : 2 lettres, un tiret, 3 chiffres. Exemple : KN-012
