@@ -156,7 +156,7 @@ fn load_catalog(
         diagnostics.push(Diagnostic::warning(
             dir,
             None,
-            "ce dossier de langue ne contient aucun fichier .ftl.",
+            "ce dossier de langue ne contient aucun fichier .ftl : créez-y ciu.ftl (modèle : locales/fr/ciu.ftl).",
         ));
     }
     for file in files {

@@ -45,11 +45,46 @@ impl Checker {
         }
     }
 
+    /// Each language has its own words: without them its help text would list the
+    /// reference language's. A language being prepared (a folder, not yet listed) gets
+    /// a warning.
+    fn check_every_language_has_words(
+        &mut self,
+        path: &str,
+        aliases: &Aliases,
+        def: &FlowDef,
+        catalogs: &Catalogs,
+    ) {
+        let listed = def.locales.iter().map(String::as_str);
+        let prepared = catalogs
+            .codes()
+            .filter(|c| !def.locales.iter().any(|l| l == c));
+        for lang in listed.chain(prepared) {
+            if lang == def.default_locale || aliases.get(lang).is_some_and(|w| !w.is_empty()) {
+                continue;
+            }
+            let (key, example) = path.split_once('.').unwrap_or((path, path));
+            let message = format!(
+                "la langue « {lang} » n'a pas de mot pour « {example} » : ajoutez dans {} une ligne « {lang}: [MOT] » sous « {key}: » → « {example}: », avec le mot dans cette langue (sinon la personne ne voit que les mots de {}).",
+                self.file.display(),
+                def.default_locale
+            );
+            if def.locales.iter().any(|l| l == lang) {
+                self.error(path, message);
+            } else {
+                let position = self.map.find(path);
+                self.diagnostics
+                    .push(Diagnostic::warning(&self.file, position, message));
+            }
+        }
+    }
+
     /// Commands by language: a person's own language and the reference language are
     /// active, so "Rudi" (Swahili for back) stays a first name for a French speaker.
     pub(super) fn compile_commands(
         &mut self,
         def: &FlowDef,
+        catalogs: &Catalogs,
     ) -> HashMap<String, HashMap<String, Command>> {
         let c = &def.commands;
         let table = [
@@ -63,6 +98,7 @@ impl Checker {
         let mut commands: HashMap<String, HashMap<String, Command>> = HashMap::new();
         for (path, aliases, command) in table {
             self.check_aliases(path, aliases, def);
+            self.check_every_language_has_words(path, aliases, def, catalogs);
             for (lang, words) in aliases {
                 for (i, word) in words.iter().enumerate() {
                     let key = normalize_words(word);
@@ -112,6 +148,7 @@ impl Checker {
                 continue;
             }
             self.check_aliases(path, aliases, def);
+            self.check_every_language_has_words(path, aliases, def, catalogs);
             for (lang, words) in aliases {
                 for (i, word) in words.iter().enumerate() {
                     let key = normalize_words(word);

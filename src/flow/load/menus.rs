@@ -124,8 +124,9 @@ impl Checker {
                 .count();
             if length > MAX_REPLY_CHARS {
                 let info = catalog.messages.get("confirm-summary");
+                let file = info.map_or_else(|| catalog.main_file(), |i| i.file.clone());
                 self.diagnostics.push(Diagnostic::error(
-                    info.map_or(&catalog.dir, |i| &i.file),
+                    &file,
                     info.and_then(|i| i.position),
                     format!("avec les réponses les plus longues, le résumé ({lang}) atteint {length} caractères (maximum {MAX_REPLY_CHARS}). Réduisez max_len des questions ou raccourcissez les libellés."),
                 ));

@@ -47,10 +47,11 @@ impl Checker {
         }
         for code in catalogs.codes() {
             if !def.locales.iter().any(|l| l == code) {
+                let position = self.map.find("locales");
                 self.diagnostics.push(Diagnostic::warning(
-                    &catalogs.dir.join(code),
-                    None,
-                    format!("la langue « {code} » a des traductions mais n'est pas dans locales : elle n'est pas proposée aux personnes. Ajoutez-la à locales dans {} quand elle est complète.", self.file.display()),
+                    &self.file,
+                    position,
+                    format!("la langue « {code} » a des traductions mais n'est pas dans locales : elle n'est pas proposée aux personnes. Ajoutez « {code} » à cette liste quand elle est complète (dossier {}).", catalogs.dir.join(code).display()),
                 ));
             }
         }
@@ -251,12 +252,14 @@ fn required_messages(steps: &[CompiledStep]) -> Vec<Required> {
     required
 }
 
-/// Whether a text identical in two languages is suspect: not when it has no word of
-/// three letters or more ("OK", "{ $code }", "✅ { $summary }"), as such texts are
-/// often the same everywhere.
+/// Whether a text identical in two languages is suspect: only when it has two words of
+/// three letters or more. A single word ("Site", "OK", a language's own name) or a
+/// text of variables and signs ("{ $code }") is often the same in several languages.
 fn needs_translation(text: &str) -> bool {
     text.split(|c: char| !c.is_alphabetic())
-        .any(|word| word.chars().count() >= 3)
+        .filter(|word| word.chars().count() >= 3)
+        .count()
+        >= 2
 }
 
 /// Formats a message with long stand-ins for every variable.

@@ -39,8 +39,8 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
         )]
     })?;
     let map = SourceMap::build(&source);
-    let def: FlowDef =
-        serde_yaml::from_str(&source).map_err(|e| vec![yaml_error(flow_path, &e, &map)])?;
+    let def: FlowDef = serde_yaml::from_str(&source)
+        .map_err(|e| vec![yaml_error(flow_path, &e, &source, &map)])?;
     let mut checker = Checker {
         file: flow_path.to_path_buf(),
         map,
@@ -88,7 +88,7 @@ impl Checker {
         let (catalogs, catalog_diagnostics) = Catalogs::load(locales_dir, &def.default_locale);
         self.diagnostics.extend(catalog_diagnostics);
         self.check_locales(&def, &catalogs);
-        let commands = self.compile_commands(&def);
+        let commands = self.compile_commands(&def, &catalogs);
         let (yes, no) = self.compile_confirm(&def, &commands, &catalogs);
         let steps = self.compile_steps(&def, &catalogs);
         self.check_choices_against_commands(&def, &steps, &catalogs, &commands);

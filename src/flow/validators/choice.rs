@@ -17,10 +17,25 @@ pub struct Definition {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionDef {
-    /// Stable value (also the button id): what is hashed and extracted.
+    /// Stable value (also the button id): what is hashed and extracted. A number is
+    /// read too, so that the checker can say why it is refused ([`NUMBER_VALUE`]).
+    #[serde(deserialize_with = "word_or_number")]
     pub value: String,
     /// Fluent message id of the option's label.
     pub label: String,
+}
+
+fn word_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Word(String),
+        Number(i64),
+    }
+    Ok(match <Written as serde::Deserialize>::deserialize(d)? {
+        Written::Word(word) => word,
+        Written::Number(number) => number.to_string(),
+    })
 }
 
 pub const MESSAGES: &[(&str, &[&str])] = &[("err-choice", &["count"])];
@@ -118,8 +133,7 @@ impl Definition {
     }
 }
 
-/// Also given by the flow-file parser when a value is written as a bare number, so
-/// that quoting it is not suggested (a quoted number is refused too).
+/// Given for `value: 1` and `value: "1"` alike: quoting a number does not help.
 pub const NUMBER_VALUE: &str = "la valeur d'une option ne peut pas être un nombre, même entre guillemets : les personnes répondent déjà par numéro (1, 2, ...). Utilisez un mot ou une lettre, ex. value: H.";
 
 impl Validate for Compiled {
