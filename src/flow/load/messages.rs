@@ -108,7 +108,7 @@ impl Checker {
                 ));
             }
         }
-        self.report_missing(catalog, &missing, listed);
+        self.report_missing(catalog, &missing, listed, &def.default_locale);
         if lang != def.default_locale {
             if let Some(reference) = catalogs.get(&def.default_locale) {
                 self.compare_with_reference(&def.default_locale, reference, catalog);
@@ -146,7 +146,13 @@ impl Checker {
 
     /// A listed language: one error per missing message, at the flow line that needs it
     /// or in the file to add it to. A language being prepared: one warning for all.
-    fn report_missing(&mut self, catalog: &Catalog, missing: &[&Required], listed: bool) {
+    fn report_missing(
+        &mut self,
+        catalog: &Catalog,
+        missing: &[&Required],
+        listed: bool,
+        reference: &str,
+    ) {
         let file = catalog.main_file();
         if !listed {
             if !missing.is_empty() {
@@ -155,7 +161,7 @@ impl Checker {
                     &file,
                     None,
                     format!(
-                        "traduction incomplète : {} message(s) manquant(s) : {}. Ajoutez-les dans ce fichier (modèle : locales/fr/ciu.ftl).",
+                        "traduction incomplète : {} message(s) manquant(s) : {}. Ajoutez-les dans ce fichier (modèle : locales/{reference}/ciu.ftl).",
                         ids.len(),
                         ids.join(", ")
                     ),
@@ -163,9 +169,14 @@ impl Checker {
             }
             return;
         }
+        let model = if catalog.code == reference {
+            String::new()
+        } else {
+            format!(" (modèle : le même message dans locales/{reference}/ciu.ftl)")
+        };
         for message in missing {
             let text = format!(
-                "le message « {} » manque dans la langue {} : ajoutez-le dans {} (modèle : même message dans locales/fr/ciu.ftl).",
+                "le message « {} » manque dans la langue {} : ajoutez-le dans {}{model}.",
                 message.id,
                 catalog.code,
                 file.display()

@@ -94,10 +94,13 @@ impl Checker {
         let mut cx = self.rule_context(format!("{path}.extract"), def, catalogs);
         rule.check(&mut cx);
         if !rule.fits(kind) {
+            let type_of = |value: serde_json::Value| value["type"].as_str().map(str::to_owned);
+            let extract = type_of(serde_json::json!(step.extract)).unwrap_or_default();
+            let validate = type_of(serde_json::json!(step.validate)).unwrap_or_default();
             cx.error(
                 "",
                 format!(
-                    "cette extraction ne va pas avec cette validation : {}.",
+                    "l'extraction {extract} ne va pas avec la validation {validate}. Extractions possibles : {}.",
                     hints()
                 ),
             );
