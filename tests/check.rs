@@ -73,12 +73,7 @@ const FLOW: &str = "flows/ciu.yaml";
 fn assert_error(copy: &Copy, file: &str, line: usize, words: &str) {
     let (code, out) = copy.check();
     assert_eq!(code, 1, "{out}");
-    let prefix = format!("{file}:{line}:");
-    assert!(
-        out.lines()
-            .any(|l| l.starts_with(&prefix) && l.contains("erreur") && l.contains(words)),
-        "expected an error at {prefix} mentioning {words:?}, got:\n{out}"
-    );
+    assert_line(&out, &format!("{file}:{line}:"), "erreur", words);
 }
 
 #[test]
@@ -481,16 +476,18 @@ fn assert_passes(copy: &Copy) {
     assert_eq!(code, 0, "the advised fix must pass:\n{out}");
 }
 
-/// Asserts exit 0 and a warning at `file:line` whose sentence contains `words`.
+/// Asserts a warning at `file:line` (or `file:` alone) whose sentence contains `words`.
 fn assert_warning(out: &str, file: &str, line: Option<usize>, words: &str) {
-    let prefix = match line {
-        Some(line) => format!("{file}:{line}:"),
-        None => format!("{file}:"),
-    };
+    let prefix = line.map_or(format!("{file}:"), |line| format!("{file}:{line}:"));
+    assert_line(out, &prefix, "avertissement", words);
+}
+
+/// Asserts a line of `out` that starts with `prefix` and contains `label` and `words`.
+fn assert_line(out: &str, prefix: &str, label: &str, words: &str) {
     assert!(
         out.lines()
-            .any(|l| l.starts_with(&prefix) && l.contains("avertissement") && l.contains(words)),
-        "expected a warning at {prefix} mentioning {words:?}, got:\n{out}"
+            .any(|l| l.starts_with(prefix) && l.contains(label) && l.contains(words)),
+        "expected {label} at {prefix} mentioning {words:?}, got:\n{out}"
     );
 }
 

@@ -1,5 +1,5 @@
 //! What WhatsApp shows: menu rows, buttons, labels, the summary: each fits.
-use super::Checker;
+use super::{listed_catalogs, Checker};
 use crate::diagnostics::Diagnostic;
 use crate::flow::definition::*;
 use crate::flow::CompiledStep;
@@ -25,10 +25,7 @@ impl Checker {
         if !def.confirm.enabled() {
             return;
         }
-        for lang in &def.locales {
-            let Some(catalog) = catalogs.get(lang) else {
-                continue;
-            };
+        for (lang, catalog) in listed_catalogs(def, catalogs) {
             for step in steps {
                 let Some(info) = catalog.messages.get(&step.def.label) else {
                     continue;
@@ -71,10 +68,7 @@ impl Checker {
             titles.push(("confirm-yes", MAX_BUTTON_TITLE, "bouton"));
             titles.push(("confirm-no", MAX_BUTTON_TITLE, "bouton"));
         }
-        for lang in &def.locales {
-            let Some(catalog) = catalogs.get(lang) else {
-                continue;
-            };
+        for (lang, catalog) in listed_catalogs(def, catalogs) {
             for (id, limit, kind) in &titles {
                 let Some(info) = catalog.messages.get(*id) else {
                     continue; // reported with the other missing messages
@@ -102,10 +96,7 @@ impl Checker {
         if !def.confirm.enabled() {
             return;
         }
-        for lang in &def.locales {
-            let Some(catalog) = catalogs.get(lang) else {
-                continue;
-            };
+        for (lang, catalog) in listed_catalogs(def, catalogs) {
             let summary: String = steps
                 .iter()
                 .map(|s| {

@@ -141,6 +141,17 @@ impl Checker {
     }
 }
 
+/// The catalogs of the listed languages (a listed language without folder is reported
+/// by the locale checks).
+fn listed_catalogs<'a>(
+    def: &'a FlowDef,
+    catalogs: &'a Catalogs,
+) -> impl Iterator<Item = (&'a String, &'a crate::i18n::Catalog)> {
+    def.locales
+        .iter()
+        .filter_map(|lang| Some((lang, catalogs.get(lang)?)))
+}
+
 /// What decides the codes, in a stable text form (for the derivation fingerprint).
 fn derivation_description(def: &FlowDef) -> String {
     let steps: Vec<_> = def

@@ -133,6 +133,18 @@ impl YearBound {
     }
 }
 
+/// The `min`/`max` numbers of a refusal, `current` resolved (`year`, `date`).
+pub fn year_bounds(
+    min: &YearBound,
+    max: &YearBound,
+    current_year: i64,
+) -> Vec<(&'static str, i64)> {
+    vec![
+        ("min", min.resolve(current_year)),
+        ("max", max.resolve(current_year)),
+    ]
+}
+
 /// All digits, at most `max_digits` significant ones (leading zeros allowed): "05" → 5.
 pub fn parse_digits(normalized: &str, max_digits: usize) -> Option<i64> {
     let significant = normalized.trim_start_matches('0');

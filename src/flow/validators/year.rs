@@ -46,10 +46,7 @@ impl Validate for Definition {
     }
 
     fn args(&self, current_year: i64) -> Vec<(&'static str, i64)> {
-        vec![
-            ("min", self.min.resolve(current_year)),
-            ("max", self.max.resolve(current_year)),
-        ]
+        year_bounds(&self.min, &self.max, current_year)
     }
 
     fn answer_kind(&self) -> AnswerKind {
