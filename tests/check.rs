@@ -569,6 +569,8 @@ fn common_yaml_errors_are_french_sentences_with_a_position() {
         ("id: ciu", "id: @ciu"),
         ("locales: [fr, ln, sw, en]", "locales: [fr, ln, sw, en"),
         ("prompt: q-first-name", "prompt: \"q-first-name"),
+        ("locales: [fr, ln, sw, en]", "locales: fr"),
+        ("  monospace: true", "  monospace: oui"),
     ] {
         let c = Copy::new();
         c.edit(FLOW, from, to);
@@ -592,6 +594,7 @@ fn common_yaml_errors_are_french_sentences_with_a_position() {
             "tab character",
             "while scanning",
             "expected",
+            "invalid type",
         ] {
             assert!(!error.contains(english), "{to:?}: English left in {error}");
         }

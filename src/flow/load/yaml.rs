@@ -189,8 +189,10 @@ impl Error {
             format!("un nombre entier positif est attendu{path}.")
         } else if detail.contains("unknown escape character") {
             format!("une barre oblique inverse (\\) entre guillemets doubles{path}. Écrivez l'expression entre guillemets simples, ex. '\\d+'.{}", self.started_at)
-        } else if detail.starts_with("invalid type") || detail.starts_with("invalid value") {
-            format!("valeur de la mauvaise sorte{path} : {detail}.")
+        } else if detail.contains("untagged enum Written") {
+            format!("la valeur d'une option doit être un mot ou une lettre{path}, ex. value: H.")
+        } else if let Some(sorts) = wrong_sort(detail) {
+            format!("valeur de la mauvaise sorte{path} : {sorts}.")
         } else {
             let said = parser_sentence(detail).unwrap_or_else(|| {
                 format!("{detail}. Vérifiez l'indentation (des espaces, pas de tabulations), les deux-points et les guillemets")
@@ -201,6 +203,32 @@ impl Error {
             )
         }
     }
+}
+
+/// "invalid type: string \"fr\", expected a sequence" → "il faut une liste entre crochets
+/// (ex. [fr, en]), pas un texte".
+fn wrong_sort(detail: &str) -> Option<String> {
+    let rest = detail
+        .strip_prefix("invalid type: ")
+        .or_else(|| detail.strip_prefix("invalid value: "))?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let name = |sort: &str| -> &'static str {
+        const NAMES: &[(&str, &str)] = &[
+            ("sequence", "une liste entre crochets (ex. [fr, en])"),
+            ("map", "un bloc de clés"),
+            ("struct", "un bloc de clés"),
+            ("boolean", "true ou false"),
+            ("string", "un texte"),
+            ("integer", "un nombre entier"),
+            ("floating point", "un nombre à virgule"),
+            ("unit", "une valeur vide"),
+        ];
+        NAMES
+            .iter()
+            .find(|(english, _)| sort.contains(english))
+            .map_or("une autre valeur", |(_, french)| french)
+    };
+    Some(format!("il faut {}, pas {}", name(expected), name(found)))
 }
 
 /// The YAML parser's usual messages, in French, with what to do.
