@@ -8,7 +8,10 @@ language-invalid = Reply with a number from 1 to { $count }.
 language-set = We will continue in English.
 
 ## Welcome and questions
-welcome = Hello! This service gives you your Unique Identifier Code (CIU) in { $total } questions. No names are kept.
+welcome = Hello! This service gives you your Unique Identifier Code (CIU) in { $total } { $total ->
+        [one] question
+       *[other] questions
+    }. No names are kept.
 ack = Thank you.
 q-birth-year = ({ $number }/{ $total }) In what year were you born?
     Example: 1985

@@ -8,7 +8,10 @@ language-invalid = Répondez par un chiffre de 1 à { $count }.
 language-set = Nous continuons en français.
 
 ## Accueil et questions
-welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU) en { $total } questions. Aucun nom n'est conservé.
+welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU) en { $total } { $total ->
+        [one] question
+       *[other] questions
+    }. Aucun nom n'est conservé.
 ack = Merci.
 q-birth-year = ({ $number }/{ $total }) En quelle année êtes-vous né(e) ?
     Exemple : 1985
