@@ -125,14 +125,20 @@ fn month_named(words: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-fn number_of(digits: &str, max_len: usize) -> Option<u32> {
-    (!digits.is_empty() && digits.len() <= max_len)
-        .then(|| digits.parse().ok())
-        .flatten()
+/// A day or a month: one or two digits.
+fn day_or_month(digits: &str) -> Option<u32> {
+    if digits.len() > 2 {
+        return None;
+    }
+    digits.parse().ok()
 }
 
+/// A year and how many digits it was written with: two or four.
 fn year_of(digits: &str) -> Option<(u32, usize)> {
-    matches!(digits.len(), 2 | 4).then(|| Some((digits.parse().ok()?, digits.len())))?
+    if !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
+    Some((digits.parse().ok()?, digits.len()))
 }
 
 /// Reads day, month and year: three numbers (day first, or an ISO year first), or two
@@ -156,14 +162,14 @@ fn read(raw: &str) -> Result<Written, Refusal> {
     }
     let form = |day: &str, month: u32, year: &str| -> Result<Written, Refusal> {
         Ok(Written {
-            day: number_of(day, 2).ok_or(Refusal::Form)?,
+            day: day_or_month(day).ok_or(Refusal::Form)?,
             month,
             year: year_of(year).ok_or(Refusal::Form)?,
         })
     };
     match (numbers.as_slice(), words.is_empty()) {
-        ([y, m, d], true) if y.len() == 4 => form(d, number_of(m, 2).ok_or(Refusal::Form)?, y),
-        ([d, m, y], true) => form(d, number_of(m, 2).ok_or(Refusal::Form)?, y),
+        ([y, m, d], true) if y.len() == 4 => form(d, day_or_month(m).ok_or(Refusal::Form)?, y),
+        ([d, m, y], true) => form(d, day_or_month(m).ok_or(Refusal::Form)?, y),
         ([a, b], false) => {
             let month = month_named(&words.join(" ")).ok_or(Refusal::Form)?;
             if a.len() == 4 {
