@@ -28,7 +28,7 @@ impl Diagnostic {
         Self::new(Severity::Warning, file, position, message)
     }
 
-    fn new(
+    pub fn new(
         severity: Severity,
         file: &Path,
         position: Option<Position>,

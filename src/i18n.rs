@@ -17,6 +17,9 @@ pub struct MessageInfo {
     pub file: PathBuf,
     pub position: Option<Position>,
     pub variables: BTreeSet<String>,
+    /// The message's text with each placeable as `{}`: two languages with the same
+    /// text have probably not been translated.
+    pub text: String,
 }
 
 pub struct Catalog {
@@ -29,6 +32,11 @@ pub struct Catalog {
 impl Catalog {
     pub fn has(&self, id: &str) -> bool {
         self.messages.contains_key(id)
+    }
+
+    /// The file a missing message should be added to (the one the guide names).
+    pub fn main_file(&self) -> PathBuf {
+        self.dir.join("ciu.ftl")
     }
 }
 
@@ -148,7 +156,7 @@ fn load_catalog(
         diagnostics.push(Diagnostic::warning(
             dir,
             None,
-            "ce dossier de langue ne contient aucun fichier .ftl.",
+            "ce dossier de langue ne contient aucun fichier .ftl : créez-y ciu.ftl (modèle : locales/fr/ciu.ftl).",
         ));
     }
     for file in files {
@@ -210,6 +218,7 @@ fn load_catalog(
                         file: file.clone(),
                         position,
                         variables,
+                        text: message.value.as_ref().map(pattern_text).unwrap_or_default(),
                     },
                 );
             }
@@ -247,6 +256,17 @@ fn find_definition(source: &str, id: &str, occurrence: usize) -> Option<Position
         })
         .nth(occurrence)
         .map(|(i, _)| Position::at(i + 1, 1))
+}
+
+fn pattern_text(pattern: &ast::Pattern<&str>) -> String {
+    pattern
+        .elements
+        .iter()
+        .map(|element| match element {
+            ast::PatternElement::TextElement { value } => value,
+            ast::PatternElement::Placeable { .. } => "{}",
+        })
+        .collect()
 }
 
 fn collect_variables(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {

@@ -8,7 +8,10 @@ language-invalid = Reply with a number from 1 to { $count }.
 language-set = We will continue in English.
 
 ## Welcome and questions
-welcome = Hello! This service gives you your Unique Identifier Code (CIU) in { $total } questions. No names are kept.
+welcome = Hello! This service gives you your Unique Identifier Code (CIU) in { $total } { $total ->
+        [one] question
+       *[other] questions
+    }. No names are kept.
 ack = Thank you.
 q-birth-year = ({ $number }/{ $total }) In what year were you born?
     Example: 1985
@@ -73,3 +76,23 @@ result-unavailable = Sorry, your code cannot be generated right now. Please cont
 ## Session
 expired = Your session expired after { $minutes } minutes without a reply. Starting again.
 flow-changed = The questions have been updated. Starting again from the beginning.
+
+## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) What is your date of birth? (day, month, year)
+    Example: 15/03/1985
+label-birth-date = Date of birth
+err-date = Write the full date: day, month and year. Example: 15/03/1985 or 15 March 1985
+err-date-impossible = This date does not exist. Check the day and the month. Example: 15/03/1985
+err-date-year = The year must be between { $min } and { $max }. Example: 15/03/1985
+err-date-future = This date has not come yet. Write your date of birth. Example: 15/03/1985
+
+## Example questions of the choice and regex validators (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md); the shipped flow does not ask them.
+q-birthplace-kind = ({ $number }/{ $total }) Were you born in a town or a village?
+label-birthplace-kind = Town or village
+opt-birthplace-town = In a town
+opt-birthplace-village = In a village
+q-site = ({ $number }/{ $total }) What is the code of your site?
+    Example: KN-012
+label-site = Site
+err-site = Write the site code: 2 letters, a dash, 3 digits. Example: KN-012

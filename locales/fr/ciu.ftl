@@ -8,7 +8,10 @@ language-invalid = Répondez par un chiffre de 1 à { $count }.
 language-set = Nous continuons en français.
 
 ## Accueil et questions
-welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU) en { $total } questions. Aucun nom n'est conservé.
+welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU) en { $total } { $total ->
+        [one] question
+       *[other] questions
+    }. Aucun nom n'est conservé.
 ack = Merci.
 q-birth-year = ({ $number }/{ $total }) En quelle année êtes-vous né(e) ?
     Exemple : 1985
@@ -73,3 +76,23 @@ result-unavailable = Désolé, votre code ne peut pas être généré pour le mo
 ## Session
 expired = Votre session a expiré après { $minutes } minutes sans réponse. Nous recommençons.
 flow-changed = Les questions ont été mises à jour. Nous recommençons depuis le début.
+
+## Date de naissance complète (validateur date, voir CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) Quelle est votre date de naissance ? (jour, mois, année)
+    Exemple : 15/03/1985
+label-birth-date = Date de naissance
+err-date = Écrivez la date complète : jour, mois et année. Exemple : 15/03/1985 ou 15 mars 1985
+err-date-impossible = Cette date n'existe pas. Vérifiez le jour et le mois. Exemple : 15/03/1985
+err-date-year = L'année doit être entre { $min } et { $max }. Exemple : 15/03/1985
+err-date-future = Cette date n'est pas encore arrivée. Écrivez votre date de naissance. Exemple : 15/03/1985
+
+## Questions d'exemple des validateurs choice et regex (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md) ; le flux livré ne les pose pas.
+q-birthplace-kind = ({ $number }/{ $total }) Êtes-vous né(e) en ville ou au village ?
+label-birthplace-kind = Ville ou village
+opt-birthplace-town = En ville
+opt-birthplace-village = Au village
+q-site = ({ $number }/{ $total }) Quel est le code de votre site ?
+    Exemple : KN-012
+label-site = Site
+err-site = Écrivez le code du site : 2 lettres, un tiret, 3 chiffres. Exemple : KN-012

@@ -75,3 +75,23 @@ result-unavailable = Bolimbisi, tokoki kosala code na yo sikoyo te. Solola na ek
 ## Session
 expired = Lisolo esili mpo oyanoli te na miniti { $minutes }. Tobandi lisusu.
 flow-changed = Mituna ebongwani. Tozongi na ebandeli.
+
+## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) Obotamaki mokolo nini? (mokolo, sanza, mobu)
+    Ndakisa: 15/03/1985
+label-birth-date = Mokolo ya kobotama
+err-date = Koma mokolo mobimba: mokolo, sanza mpe mobu. Ndakisa: 15/03/1985 to 15 sanza ya misato 1985
+err-date-impossible = Mokolo oyo ezali te. Tala malamu mokolo mpe sanza. Ndakisa: 15/03/1985
+err-date-year = Mobu esengeli kozala kati na { $min } mpe { $max }. Ndakisa: 15/03/1985
+err-date-future = Mokolo oyo ekoki naino te. Koma mokolo obotamaki. Ndakisa: 15/03/1985
+
+## Example questions of the choice and regex validators (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md); the shipped flow does not ask them.
+q-birthplace-kind = ({ $number }/{ $total }) Obotamaki na engumba to na mboka?
+label-birthplace-kind = Engumba to mboka
+opt-birthplace-town = Na engumba
+opt-birthplace-village = Na mboka
+q-site = ({ $number }/{ $total }) Code ya esika na yo ezali nini?
+    Ndakisa: KN-012
+label-site = Esika
+err-site = Koma code ya esika: balɛtɛlɛ 2, motɛ́ka, nimero 3. Ndakisa: KN-012

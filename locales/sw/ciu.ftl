@@ -75,3 +75,23 @@ result-unavailable = Samahani, msimbo wako hauwezi kutengenezwa kwa sasa. Wasili
 ## Session
 expired = Mazungumzo yamekwisha baada ya dakika { $minutes } bila jibu. Tunaanza upya.
 flow-changed = Maswali yamebadilishwa. Tunaanza upya tangu mwanzo.
+
+## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
+q-birth-date = ({ $number }/{ $total }) Tarehe yako ya kuzaliwa ni ipi? (siku, mwezi, mwaka)
+    Mfano: 15/03/1985
+label-birth-date = Tarehe ya kuzaliwa
+err-date = Andika tarehe kamili: siku, mwezi na mwaka. Mfano: 15/03/1985 au 15 Machi 1985
+err-date-impossible = Tarehe hii haipo. Angalia siku na mwezi. Mfano: 15/03/1985
+err-date-year = Mwaka lazima uwe kati ya { $min } na { $max }. Mfano: 15/03/1985
+err-date-future = Tarehe hii bado haijafika. Andika tarehe yako ya kuzaliwa. Mfano: 15/03/1985
+
+## Example questions of the choice and regex validators (tests/golden/validators/,
+## CUSTOMIZING_QUESTIONS.md); the shipped flow does not ask them.
+q-birthplace-kind = ({ $number }/{ $total }) Ulizaliwa mjini au kijijini?
+label-birthplace-kind = Mji au kijiji
+opt-birthplace-town = Mjini
+opt-birthplace-village = Kijijini
+q-site = ({ $number }/{ $total }) Nambari ya kituo chako ni ipi?
+    Mfano: KN-012
+label-site = Kituo
+err-site = Andika nambari ya kituo: herufi 2, kistari, tarakimu 3. Mfano: KN-012

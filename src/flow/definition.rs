@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::flow::extract::ExtractDef;
+pub use crate::flow::validators::{CurrentKeyword, ValidateDef, YearBound};
+
 /// Highest flow-file `version` this engine understands.
 pub const ENGINE_FLOW_VERSION: u32 = 1;
 
@@ -111,85 +114,6 @@ pub struct StepDef {
     /// Fluent message id replacing the validator's default error message.
     #[serde(default)]
     pub error: Option<String>,
-}
-
-/// `max: current` means the current year, read from the clock the caller passes in.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum YearBound {
-    Year(i64),
-    Keyword(CurrentKeyword),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CurrentKeyword {
-    Current,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ValidateDef {
-    Year {
-        min: YearBound,
-        max: YearBound,
-    },
-    // Struct variants (even empty) so that unknown keys are refused, not ignored.
-    DayOfMonth {},
-    Integer {
-        min: i64,
-        max: i64,
-    },
-    Text {
-        #[serde(default = "one")]
-        letters_min: usize,
-        max_len: usize,
-    },
-    Choice {
-        options: Vec<ChoiceOptionDef>,
-    },
-    Regex {
-        pattern: String,
-        #[serde(default = "default_regex_max_len")]
-        max_len: usize,
-    },
-}
-
-fn one() -> usize {
-    1
-}
-fn default_regex_max_len() -> usize {
-    100
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChoiceOptionDef {
-    /// Stable value (also the button id): what is hashed and extracted.
-    pub value: String,
-    /// Fluent message id of the option's label.
-    pub label: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ExtractDef {
-    /// First `count` letters; shorter answers are padded with `pad`.
-    FirstLetters {
-        count: usize,
-        #[serde(default = "default_pad")]
-        pad: char,
-    },
-    /// Last `count` digits, zero-padded on the left.
-    LastDigits { count: usize },
-    /// The number written with at least `width` digits (5 → 05).
-    ZeroPad { width: usize },
-    /// The whole normalized value (for a choice: the option's value).
-    Whole {},
-}
-
-fn default_pad() -> char {
-    'X'
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::ciu::CiuTemplate;
 use crate::i18n::Catalogs;
 use definition::{FlowDef, StepDef};
-use validators::Validator;
+use validators::Validate;
 
 pub use engine::{Engine, Event, Inbound, Registration, Reply, ReplyChoice, Turn};
 pub use load::{load, Loaded};
@@ -34,7 +34,8 @@ pub enum Command {
 }
 
 /// Messages the engine itself sends, with the variables each may use. Every listed
-/// language must define all of them (checked at load time).
+/// language must define all of them (checked at load time); the validators' refusal
+/// messages are declared by each validator (`validators::refusal_messages`).
 pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("language-name", &[]),
     ("language-prompt", &[]),
@@ -45,13 +46,6 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("err-empty", &[]),
     ("err-media", &[]),
     ("err-too-long", &["max"]),
-    ("err-year", &["min", "max"]),
-    ("err-day", &[]),
-    ("err-integer", &["min", "max"]),
-    ("err-text", &["min", "max"]),
-    ("err-text-too-long", &["max"]),
-    ("err-choice", &["count"]),
-    ("err-pattern", &[]),
     ("too-many-attempts", &[]),
     ("help", &["restart", "back", "language", "stop"]),
     ("restarted", &[]),
@@ -73,7 +67,7 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
 
 pub struct CompiledStep {
     pub def: StepDef,
-    pub validator: Validator,
+    pub validator: Box<dyn Validate>,
 }
 
 /// A checked, ready-to-run flow: definition, compiled validators, catalogs, template.

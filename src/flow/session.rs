@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub struct Session {
     pub flow_id: String,
     /// Digest of the flow definition this session began under; a different one means
-    /// the questions changed and the session must not continue (SPEC §2.8).
+    /// the questions changed and the session must not continue.
     pub flow_revision: String,
     pub locale: String,
     pub phase: Phase,

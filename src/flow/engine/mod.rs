@@ -2,91 +2,21 @@
 //! No IO and no clock: the caller loads and saves the session, passes the time, and
 //! registers the code when a conversation completes.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
 use std::collections::BTreeMap;
 
 use crate::ciu::{CiuRequest, Salt};
 use crate::flow::extract::extract;
 use crate::flow::session::{Answer, Phase, Session};
-use crate::flow::validators::{Rejection, Validator};
+use crate::flow::validators::Rejection;
 use crate::flow::{Command, Flow};
 use crate::normalize::{normalize, normalize_words};
 
-/// One message from a person, as the channel adapter received it.
-#[derive(Debug, Clone, Copy)]
-pub struct Inbound<'a> {
-    /// Text, or the id of the button / list row the person tapped.
-    pub text: &'a str,
-    /// Attachments (image, audio, sticker...) that came with it.
-    pub media_count: u32,
-}
+mod turn;
 
-/// One message to send back. `choices` are also written as a numbered list in
-/// [`Reply::plain_text`]; channels with buttons may show them as buttons instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub text: String,
-    pub choices: Vec<ReplyChoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyChoice {
-    /// What the channel sends back when this choice is tapped.
-    pub id: String,
-    pub title: String,
-}
-
-impl Reply {
-    fn text(text: String) -> Self {
-        Reply {
-            text,
-            choices: Vec::new(),
-        }
-    }
-
-    /// The text with its choices numbered, for text-only channels.
-    pub fn plain_text(&self) -> String {
-        let mut out = self.text.clone();
-        for (i, choice) in self.choices.iter().enumerate() {
-            out.push_str(&format!("\n{}. {}", i + 1, choice.title));
-        }
-        out
-    }
-}
-
-/// What happened, for metrics. Never carries an answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Started,
-    ValidationFailed { step: String },
-    Completed,
-    Abandoned,
-    Expired,
-    Restarted,
-    Stopped,
-    FlowChanged,
-}
-
-/// The engine's decision for one inbound message.
-#[derive(Debug)]
-pub struct Turn {
-    pub session: Session,
-    pub replies: Vec<Reply>,
-    pub events: Vec<Event>,
-    /// Set when the conversation completed: the caller registers it and then calls
-    /// [`Engine::deliver`] to add the result message.
-    pub registration: Option<CiuRequest>,
-}
-
-/// How the registry answered a completed conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registration {
-    New(String),
-    Existing(String),
-    /// No code could be given (e.g. every collision candidate taken): say so plainly.
-    Unavailable,
-}
+use turn::Out;
+pub use turn::{Event, Inbound, Registration, Reply, ReplyChoice, Turn};
 
 pub struct Engine<'a> {
     pub flow: &'a Flow,
@@ -207,11 +137,10 @@ impl<'a> Engine<'a> {
     /// has several languages). The message itself is never taken as an answer.
     fn first_contact(&self, inbound: &Inbound, now: DateTime<Utc>, mut out: Out) -> Turn {
         let mut session = self.fresh_session(&self.flow.def.default_locale, now);
-        if self
+        let command = self
             .flow
-            .command(&session.locale, &normalize_words(inbound.text))
-            == Some(Command::Stop)
-        {
+            .command(&session.locale, &normalize_words(inbound.text));
+        if command == Some(Command::Stop) {
             return self.command(session, Command::Stop, out);
         }
         out.events.push(Event::Started);
@@ -220,11 +149,15 @@ impl<'a> Engine<'a> {
             session.phase = Phase::ChoosingLanguage {
                 then: Box::new(Phase::Asking { step: 0 }),
             };
-            out.show(self.language_menu());
-        } else {
-            out.show(self.prompt(&session.locale, 0));
         }
-        out.finish(session)
+        match command {
+            // Help or the language menu: after the welcome, what was asked for. Restart
+            // and back ask for the beginning, which is where a first message is anyway.
+            Some(command @ (Command::Help | Command::Language)) => {
+                self.command(session, command, out)
+            }
+            _ => self.reprompt(session, out),
+        }
     }
 
     /// Begins the questions in the session's language (answers erased).
@@ -374,7 +307,7 @@ impl<'a> Engine<'a> {
         mut out: Out,
     ) -> Turn {
         let compiled = &self.flow.steps[step];
-        match compiled.validator.check(text, now.year() as i64) {
+        match compiled.validator.check(text, now.date_naive()) {
             Ok(accepted) => {
                 let answer = Answer {
                     step_id: compiled.def.id.clone(),
@@ -517,16 +450,15 @@ impl<'a> Engine<'a> {
         let mut args = FluentArgs::new();
         args.set("number", step + 1);
         args.set("total", self.flow.steps.len());
-        let choices = match &compiled.validator {
-            Validator::Choice { options, .. } => options
-                .iter()
-                .map(|o| ReplyChoice {
-                    id: o.value.clone(),
-                    title: self.msg(locale, &o.label, None),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let choices = compiled
+            .validator
+            .choices()
+            .iter()
+            .map(|o| ReplyChoice {
+                id: o.value.clone(),
+                title: self.msg(locale, &o.label, None),
+            })
+            .collect();
         Reply {
             text: self.msg(locale, &compiled.def.prompt, Some(&args)),
             choices,
@@ -541,14 +473,15 @@ impl<'a> Engine<'a> {
             .iter()
             .zip(&session.answers)
             .map(|(step, answer)| {
-                let shown = match &step.validator {
-                    Validator::Choice { options, .. } => options
-                        .iter()
-                        .find(|o| o.value == answer.normalized)
-                        .map(|o| self.msg(locale, &o.label, None))
-                        .unwrap_or_else(|| answer.shown.clone()),
-                    _ => answer.shown.clone(),
-                };
+                let shown = step
+                    .validator
+                    .choices()
+                    .iter()
+                    .find(|o| o.value == answer.normalized)
+                    .map_or_else(
+                        || answer.shown.clone(),
+                        |o| self.msg(locale, &o.label, None),
+                    );
                 let mut args = FluentArgs::new();
                 args.set("label", self.msg(locale, &step.def.label, None));
                 args.set("answer", shown);
@@ -658,41 +591,5 @@ impl<'a> Engine<'a> {
             Phase::Finished => answered == 0,
         };
         ids_match && phase_ok && self.flow.def.locales.contains(&session.locale)
-    }
-}
-
-/// Collects the parts of one turn: texts said, then at most one thing shown (with choices).
-#[derive(Default)]
-struct Out {
-    parts: Vec<String>,
-    choices: Vec<ReplyChoice>,
-    events: Vec<Event>,
-}
-
-impl Out {
-    fn say(&mut self, text: String) {
-        self.parts.push(text);
-    }
-
-    fn show(&mut self, reply: Reply) {
-        self.parts.push(reply.text);
-        self.choices = reply.choices;
-    }
-
-    fn finish(self, session: Session) -> Turn {
-        let replies = if self.parts.is_empty() {
-            Vec::new()
-        } else {
-            vec![Reply {
-                text: self.parts.join("\n\n"),
-                choices: self.choices,
-            }]
-        };
-        Turn {
-            session,
-            replies,
-            events: self.events,
-            registration: None,
-        }
     }
 }

@@ -1,0 +1,63 @@
+//! `type: integer` — a whole number between `min` and `max` (spaces between digits
+//! allowed: "1 200").
+
+use chrono::NaiveDate;
+
+use super::*;
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    pub min: i64,
+    pub max: i64,
+}
+
+pub const MESSAGES: &[(&str, &[&str])] = &[("err-integer", &["min", "max"])];
+
+impl ValidatorDefinition for Definition {
+    fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>> {
+        check_bounds(cx, self.min, self.max);
+        if self.min < 0 {
+            cx.error(".min", "les nombres négatifs ne sont pas pris en charge.");
+        }
+        Some(Box::new(self.clone()))
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &["min", "max"]
+    }
+}
+
+impl Validate for Definition {
+    fn check(&self, raw: &str, _: NaiveDate) -> Result<Accepted, Rejection> {
+        match raw.trim().replace([' ', '\u{a0}'], "").parse::<i64>() {
+            Ok(value) if (self.min..=self.max).contains(&value) => Ok(number(value)),
+            _ => Err(Rejection {
+                message: "err-integer",
+                args: self.args(0),
+            }),
+        }
+    }
+
+    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
+        vec![("min", self.min), ("max", self.max)]
+    }
+
+    fn answer_kind(&self) -> AnswerKind {
+        AnswerKind::Number
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{compile, day};
+    use super::*;
+
+    #[test]
+    fn numbers_in_range_in_canonical_form() {
+        let v = compile(&Definition { min: 1, max: 12 });
+        let today = day(2026, 6, 15);
+        assert_eq!(v.check("07", today).unwrap().normalized, "7");
+        assert_eq!(v.check("13", today).unwrap_err().message, "err-integer");
+    }
+}
