@@ -33,6 +33,10 @@ pub struct FlowDef {
     pub confirm: ConfirmSetting,
     pub steps: Vec<StepDef>,
     pub ciu: CiuDef,
+    /// The spelling files (rules, places, keep-apart pairs), relative to this file;
+    /// steps choose a rule set with `spelling:` (src/flow/spelling/).
+    #[serde(default)]
+    pub spelling: Option<SpellingFilesDef>,
 }
 
 fn default_timeout() -> u32 {
@@ -114,6 +118,19 @@ pub struct StepDef {
     /// Fluent message id replacing the validator's default error message.
     #[serde(default)]
     pub error: Option<String>,
+    /// Rule set of the flow's spelling file giving this answer its canonical form
+    /// before extraction and hashing (Kabilla → KABILA).
+    #[serde(default)]
+    pub spelling: Option<String>,
+}
+
+/// Where the spelling data lives, relative to the flow file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpellingFilesDef {
+    pub rules: String,
+    pub places: String,
+    pub keep_apart: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

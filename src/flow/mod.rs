@@ -68,6 +68,19 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
 pub struct CompiledStep {
     pub def: StepDef,
     pub validator: Box<dyn Validate>,
+    /// The step's spelling rules (and gazetteer), when it names a rule set.
+    pub spelling: Option<spelling::Canonicalizer>,
+}
+
+impl CompiledStep {
+    /// What the code is made of for this answer: the normalized answer in its canonical
+    /// spelling when the step has one.
+    pub fn canonical(&self, normalized: &str) -> String {
+        match &self.spelling {
+            Some(canonicalizer) => canonicalizer.canonical(normalized),
+            None => normalized.to_owned(),
+        }
+    }
 }
 
 /// A checked, ready-to-run flow: definition, compiled validators, catalogs, template.

@@ -384,22 +384,27 @@ impl<'a> Engine<'a> {
     }
 
     fn complete(&self, mut session: Session, mut out: Out) -> Turn {
+        // The code is made of the canonical spelling of each answer (src/flow/spelling/):
+        // Kabilla and Kabila give the same fragments and the same hash.
+        let canonical: Vec<String> = self
+            .flow
+            .steps
+            .iter()
+            .zip(&session.answers)
+            .map(|(step, a)| step.canonical(&a.normalized))
+            .collect();
         let answers: Vec<(&str, &str)> = session
             .answers
             .iter()
-            .map(|a| (a.step_id.as_str(), a.normalized.as_str()))
+            .zip(&canonical)
+            .map(|(a, c)| (a.step_id.as_str(), c.as_str()))
             .collect();
         let fragments: BTreeMap<String, String> = self
             .flow
             .steps
             .iter()
-            .zip(&session.answers)
-            .map(|(step, a)| {
-                (
-                    step.def.id.clone(),
-                    extract(&step.def.extract, &a.normalized),
-                )
-            })
+            .zip(&canonical)
+            .map(|(step, c)| (step.def.id.clone(), extract(&step.def.extract, c)))
             .collect();
         let request = CiuRequest::new(
             self.salt,

@@ -6,6 +6,7 @@
 mod commands;
 pub mod menus;
 mod messages;
+mod spelling;
 mod steps;
 mod template;
 mod yaml;
@@ -90,7 +91,8 @@ impl Checker {
         self.check_locales(&def, &catalogs);
         let commands = self.compile_commands(&def, &catalogs);
         let (yes, no) = self.compile_confirm(&def, &commands, &catalogs);
-        let steps = self.compile_steps(&def, &catalogs);
+        let spelling = self.load_spelling(&def);
+        let steps = self.compile_steps(&def, &catalogs, spelling.as_ref());
         self.check_choices_against_commands(&def, &steps, &catalogs, &commands);
         let template = self.compile_template(&def);
         self.check_messages(&def, &steps, &catalogs);
@@ -100,7 +102,7 @@ impl Checker {
         }
         let canonical = serde_json::to_string(&def).expect("definitions serialize");
         let revision = hex::encode(&Sha256::digest(canonical.as_bytes())[..8]);
-        let derivation = derivation_description(&def);
+        let derivation = derivation_description(&def, &steps);
         Some(Flow {
             session_timeout_minutes: def.session_timeout_minutes,
             def,
@@ -152,12 +154,19 @@ fn listed_catalogs<'a>(
         .filter_map(|lang| Some((lang, catalogs.get(lang)?)))
 }
 
-/// What decides the codes, in a stable text form (for the derivation fingerprint).
-fn derivation_description(def: &FlowDef) -> String {
-    let steps: Vec<_> = def
-        .steps
+/// What decides the codes, in a stable text form (for the derivation fingerprint): a
+/// step's spelling rules and places are in it, so editing them changes the fingerprint.
+fn derivation_description(def: &FlowDef, compiled: &[crate::flow::CompiledStep]) -> String {
+    let steps: Vec<_> = compiled
         .iter()
-        .map(|s| serde_json::json!({ "id": s.id, "validate": s.validate, "extract": s.extract }))
+        .map(|step| {
+            let s = &step.def;
+            let mut described = serde_json::json!({ "id": s.id, "validate": s.validate, "extract": s.extract });
+            if let Some(spelling) = &step.spelling {
+                described["spelling"] = spelling.derivation_text().into();
+            }
+            described
+        })
         .collect();
     serde_json::json!({
         "engine": "ciu-derivation-v1",

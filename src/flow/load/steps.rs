@@ -5,6 +5,7 @@ use super::Checker;
 use crate::flow::definition::*;
 use crate::flow::extract::hints;
 use crate::flow::validators::{AnswerKind, Compile, Validate};
+use crate::flow::spelling::Spelling;
 use crate::flow::CompiledStep;
 use crate::i18n::Catalogs;
 
@@ -13,6 +14,7 @@ impl Checker {
         &mut self,
         def: &FlowDef,
         catalogs: &Catalogs,
+        spelling: Option<&Spelling>,
     ) -> Vec<CompiledStep> {
         if def.steps.is_empty() {
             self.error("steps", "le flux n'a aucune question (steps est vide).");
@@ -47,6 +49,7 @@ impl Checker {
                 steps.push(CompiledStep {
                     def: step.clone(),
                     validator,
+                    spelling: self.step_spelling(&path, step, def, spelling),
                 });
             }
         }
