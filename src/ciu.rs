@@ -155,6 +155,9 @@ impl CiuTemplate {
 /// different person already holds the previous candidate).
 pub struct CiuRequest {
     pub person_key: String,
+    /// One keyed digest per answer left out (see [`NearKey`]); empty for flows of fewer
+    /// than [`NearKey::MIN_ANSWERS`] answers.
+    pub near_keys: Vec<NearKey>,
     fragments: BTreeMap<String, String>,
     code_mac: HmacSha256,
     template: Arc<CiuTemplate>,
@@ -185,6 +188,7 @@ impl CiuRequest {
         absorb_answers(&mut code_mac, flow_id, answers);
         CiuRequest {
             person_key: hex::encode(person.finalize().into_bytes()),
+            near_keys: NearKey::all(salt, flow_id, answers),
             fragments,
             code_mac,
             template,
@@ -207,6 +211,129 @@ impl CiuRequest {
         self.template
             .render(&self.fragments, &hash)
             .expect("the template was checked at load time against every step id")
+    }
+}
+
+/// A keyed digest of a person's answers with one of them left out. Two records with the
+/// same near key agree on every answer but that one: a possible duplicate (a slip such as
+/// Kabika for Kabila) for the data manager to look at. Like the person key it reveals no
+/// answer without the salt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearKey {
+    /// Index (in flow order) of the answer left out.
+    pub left_out: usize,
+    pub digest: [u8; 16],
+}
+
+impl NearKey {
+    /// With two answers, "all but one" would be a single answer: far too many pairs.
+    pub const MIN_ANSWERS: usize = 3;
+
+    fn all(salt: &Salt, flow_id: &str, answers: &[(&str, &str)]) -> Vec<NearKey> {
+        if answers.len() < Self::MIN_ANSWERS {
+            return Vec::new();
+        }
+        (0..answers.len())
+            .map(|left_out| {
+                let kept: Vec<(&str, &str)> = answers
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != left_out)
+                    .map(|(_, a)| *a)
+                    .collect();
+                let mut mac = salt.mac(b"ciu/near/v1");
+                // The left-out step is part of the key: only records missing the same
+                // answer are compared.
+                mac.update(answers[left_out].0.as_bytes());
+                mac.update(&[0]);
+                absorb_answers(&mut mac, flow_id, &kept);
+                let mut digest = [0u8; 16];
+                digest.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+                NearKey { left_out, digest }
+            })
+            .collect()
+    }
+}
+
+/// Something in the code template that could hide a step's fragment or the hash for
+/// some answers. `line` and `column` count from 1 in the template text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateProblem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// A code template may hold only text and plain `{{ name }}` placeholders: a condition,
+/// a loop or a filter could drop or change a fragment or the hash for some answers, which
+/// no sample rendering shows. Walks minijinja's own parse of the template; a template
+/// that does not parse is reported by [`CiuTemplate::new`].
+pub fn template_problems(source: &str) -> Vec<TemplateProblem> {
+    use minijinja::machinery::{ast, parse, WhitespaceConfig};
+    let Ok(ast::Stmt::Template(root)) = parse(
+        source,
+        CiuTemplate::NAME,
+        Default::default(),
+        WhitespaceConfig::default(),
+    ) else {
+        return Vec::new();
+    };
+    let problem = |span: minijinja::machinery::Span, message: String| TemplateProblem {
+        line: span.start_line as usize,
+        column: span.start_col as usize + 1,
+        message,
+    };
+    let mut problems = Vec::new();
+    for child in &root.children {
+        match child {
+            ast::Stmt::EmitRaw(_) => {}
+            ast::Stmt::EmitExpr(emit) => match &emit.expr {
+                ast::Expr::Var(_) => {}
+                ast::Expr::Filter(filter) => problems.push(problem(
+                    filter.span(),
+                    format!("le filtre « | {} » peut changer ou effacer une partie du code selon les réponses : écrivez seulement {{{{ id_de_question }}}} ou {{{{ hash }}}}.", filter.name),
+                )),
+                other => problems.push(problem(
+                    emit.span(),
+                    format!("une expression ({}) peut changer une partie du code selon les réponses : écrivez seulement {{{{ id_de_question }}}} ou {{{{ hash }}}}.", other.description()),
+                )),
+            },
+            other => problems.push(problem(
+                statement_span(other),
+                format!("{} peut cacher une question ou le hachage pour certaines réponses : le modèle ne contient que du texte et des {{{{ id_de_question }}}} / {{{{ hash }}}}.", statement_name(other)),
+            )),
+        }
+    }
+    problems
+}
+
+fn statement_name(stmt: &minijinja::machinery::ast::Stmt) -> &'static str {
+    use minijinja::machinery::ast::Stmt;
+    match stmt {
+        Stmt::IfCond(_) => "une condition {% if %}",
+        Stmt::ForLoop(_) => "une boucle {% for %}",
+        Stmt::Set(_) | Stmt::SetBlock(_) => "une affectation {% set %}",
+        Stmt::FilterBlock(_) => "un bloc {% filter %}",
+        _ => "une instruction {% … %}",
+    }
+}
+
+fn statement_span(stmt: &minijinja::machinery::ast::Stmt) -> minijinja::machinery::Span {
+    use minijinja::machinery::ast::Stmt;
+    match stmt {
+        Stmt::IfCond(s) => s.span(),
+        Stmt::ForLoop(s) => s.span(),
+        Stmt::Set(s) => s.span(),
+        Stmt::SetBlock(s) => s.span(),
+        Stmt::FilterBlock(s) => s.span(),
+        Stmt::WithBlock(s) => s.span(),
+        Stmt::AutoEscape(s) => s.span(),
+        Stmt::Do(s) => s.span(),
+        Stmt::Template(s) => s.span(),
+        Stmt::EmitExpr(s) => s.span(),
+        Stmt::EmitRaw(s) => s.span(),
+        #[allow(unreachable_patterns)]
+        _ => minijinja::machinery::Span::default(),
     }
 }
 
@@ -282,6 +409,47 @@ mod tests {
         let b = CiuRequest::new(&salt, t, "f", &[("a", "A"), ("b", "BC")], BTreeMap::new());
         assert_ne!(a.person_key, b.person_key);
         assert_ne!(a.candidate(0), b.candidate(0));
+    }
+
+    #[test]
+    fn templates_with_conditions_loops_or_filters_are_refused() {
+        let guide = "{{ birth_year }}-{{ mother_birthplace }}-{{ birth_day }}-{{ first_name }}-{{ last_name }}-{{ hash }}";
+        assert_eq!(template_problems(guide), vec![]);
+        let with_if = "{{ birth_year }}-{% if last_name %}{{ last_name }}{% endif %}-{{ hash }}";
+        let problems = template_problems(with_if);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("{% if %}"));
+        assert_eq!((problems[0].line, problems[0].column), (1, 21), "at the `if`");
+        let filtered = template_problems("{{ last_name | lower }}-\n{{ hash }}");
+        assert_eq!(filtered.len(), 1);
+        assert!(filtered[0].message.contains("| lower"));
+        let hidden_hash = template_problems("{{ birth_year }}\n{{ hash[:2] }}");
+        assert_eq!(hidden_hash.len(), 1);
+        assert_eq!(hidden_hash[0].line, 2);
+        assert!(!template_problems("{% for x in [1] %}{{ hash }}{% endfor %}").is_empty());
+        assert!(!template_problems("{% set h = hash %}{{ h }}").is_empty());
+    }
+
+    #[test]
+    fn near_keys_match_exactly_when_one_answer_differs() {
+        let salt = Salt::new("xY9kL2mN4pQ6rS8tU0vW1xY3").unwrap();
+        let t = Arc::new(CiuTemplate::new("{{ hash }}", 5, HashAlphabet::Hex).unwrap());
+        let request = |answers: &[(&str, &str)]| {
+            CiuRequest::new(&salt, t.clone(), "ciu", answers, BTreeMap::new()).near_keys
+        };
+        let base = request(&[("year", "1985"), ("first", "JEAN"), ("last", "KABILA")]);
+        let slip = request(&[("year", "1985"), ("first", "JEAN"), ("last", "KABIKA")]);
+        let two_off = request(&[("year", "1985"), ("first", "JEANNE"), ("last", "KABIKA")]);
+        assert_eq!(base.len(), 3);
+        let shared = |a: &[NearKey], b: &[NearKey]| -> Vec<usize> {
+            a.iter().filter(|k| b.contains(k)).map(|k| k.left_out).collect()
+        };
+        assert_eq!(shared(&base, &slip), vec![2], "only the family name differs");
+        assert!(shared(&base, &two_off).is_empty());
+        // A value moved to another step is no match: the left-out step is in the key.
+        let moved = request(&[("year", "1985"), ("first", "KABILA"), ("last", "JEAN")]);
+        assert!(shared(&base, &moved).is_empty());
+        assert!(request(&[("a", "X"), ("b", "Y")]).is_empty());
     }
 
     #[test]

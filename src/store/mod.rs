@@ -16,6 +16,7 @@ macro_rules! with_pool {
     };
 }
 
+mod duplicates;
 mod error;
 mod outbox;
 mod pg_conn;
@@ -34,6 +35,7 @@ use std::time::Duration as StdDuration;
 
 use std::sync::Arc;
 
+pub use duplicates::{DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};

@@ -1,0 +1,29 @@
+-- Possible duplicates (src/store/duplicates.rs): for each record, one keyed digest of
+-- its canonical answers with one answer left out (src/ciu.rs, NearKey) — never an
+-- answer. Two records sharing a near key agree on every answer but one.
+CREATE TABLE uic_near_keys (
+    near_key  BLOB    NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES uic_records (id) ON DELETE CASCADE,
+    PRIMARY KEY (near_key, record_id)
+) WITHOUT ROWID;
+
+-- Pairs found at registration (looked up by the index above, never by a scan):
+-- record_a is the earlier record, record_b the one whose registration found it.
+CREATE TABLE possible_duplicates (
+    record_a       INTEGER NOT NULL REFERENCES uic_records (id) ON DELETE CASCADE,
+    record_b       INTEGER NOT NULL REFERENCES uic_records (id) ON DELETE CASCADE,
+    differing_step TEXT    NOT NULL,
+    found_at       TEXT    NOT NULL,
+    PRIMARY KEY (record_a, record_b, differing_step)
+);
+CREATE INDEX possible_duplicates_found_at ON possible_duplicates (found_at);
+
+-- Derivations the deployer confirmed with `ciu derivation --accept` after a change
+-- (src/cli/derivation.rs): `serve` refuses to start under any other derivation once
+-- codes exist.
+CREATE TABLE accepted_derivations (
+    flow_id     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    PRIMARY KEY (flow_id, fingerprint)
+);
