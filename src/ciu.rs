@@ -419,7 +419,11 @@ mod tests {
         let problems = template_problems(with_if);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].message.contains("{% if %}"));
-        assert_eq!((problems[0].line, problems[0].column), (1, 21), "at the `if`");
+        assert_eq!(
+            (problems[0].line, problems[0].column),
+            (1, 21),
+            "at the `if`"
+        );
         let filtered = template_problems("{{ last_name | lower }}-\n{{ hash }}");
         assert_eq!(filtered.len(), 1);
         assert!(filtered[0].message.contains("| lower"));
@@ -442,9 +446,16 @@ mod tests {
         let two_off = request(&[("year", "1985"), ("first", "JEANNE"), ("last", "KABIKA")]);
         assert_eq!(base.len(), 3);
         let shared = |a: &[NearKey], b: &[NearKey]| -> Vec<usize> {
-            a.iter().filter(|k| b.contains(k)).map(|k| k.left_out).collect()
+            a.iter()
+                .filter(|k| b.contains(k))
+                .map(|k| k.left_out)
+                .collect()
         };
-        assert_eq!(shared(&base, &slip), vec![2], "only the family name differs");
+        assert_eq!(
+            shared(&base, &slip),
+            vec![2],
+            "only the family name differs"
+        );
         assert!(shared(&base, &two_off).is_empty());
         // A value moved to another step is no match: the left-out step is in the key.
         let moved = request(&[("year", "1985"), ("first", "KABILA"), ("last", "JEAN")]);
