@@ -4,6 +4,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use ciu::bench::{seed_registry, SeedPlan};
 use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
 use ciu::store::{NewRecord, Store};
@@ -62,6 +63,17 @@ async fn execute(url: &str, sql: &str) {
     } else {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
         sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
+/// One number from the test database, whichever backend it is.
+async fn count(url: &str, sql: &str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
     }
 }
 
@@ -176,6 +188,103 @@ async fn the_report_lists_pairs_of_codes_in_order_and_nothing_else() {
             "{table}"
         );
         assert!(!table.contains(&codes[3]), "{table}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_writes_records_near_keys_and_the_slips_as_pairs() {
+    for_each_database(|url| async move {
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let flow = ciu::flow::load(&root.join("flows/ciu.yaml"), &root.join("locales"))
+            .unwrap()
+            .flow;
+        let plan = SeedPlan {
+            records: 1500,
+            batch: 400,
+            slip_every: 100,
+        };
+        let mut calls = Vec::new();
+        let report = seed_registry(
+            &store,
+            Arc::new(flow),
+            Salt::new(SALT).unwrap(),
+            &plan,
+            |done, _| calls.push(done),
+        )
+        .await
+        .unwrap();
+        assert_eq!(calls, [400, 800, 1200, 1500]);
+        assert_eq!(report.outcome.inserted, 1500);
+        assert_eq!(report.slips, 15);
+        // Each slip shares the near key of its differing step with the person it
+        // copies; a slip of a slip also pairs with the first one.
+        assert!(report.outcome.pairs >= 15, "{report:?}");
+        assert!(report.outcome.pairs <= 30, "{report:?}");
+
+        // More through the binary: the rows already there are kept, ids continue.
+        let dir = tempfile::tempdir().unwrap();
+        let flow_path = root.join("flows/ciu.yaml");
+        let locales = root.join("locales");
+        let output = ciu(
+            &url,
+            dir.path(),
+            &[
+                "bench",
+                "--seed",
+                "500",
+                "--flow",
+                flow_path.to_str().unwrap(),
+                "--locales",
+                locales.to_str().unwrap(),
+            ],
+        );
+        let printed = stdout_of(&output);
+        assert!(
+            printed.contains("500 records written (5 slips)"),
+            "{printed}"
+        );
+        assert_eq!(count(&url, "SELECT COUNT(*) FROM uic_records").await, 2000);
+        assert_eq!(
+            count(&url, "SELECT CAST(MAX(id) AS BIGINT) FROM uic_records").await,
+            2000
+        );
+        assert_eq!(
+            count(&url, "SELECT COUNT(*) FROM uic_near_keys").await,
+            10_000
+        );
+        assert_eq!(
+            count(
+                &url,
+                "SELECT COUNT(*) FROM (SELECT record_id FROM uic_near_keys
+                 GROUP BY record_id HAVING COUNT(*) = 5) AS five"
+            )
+            .await,
+            2000
+        );
+        let pairs = count(&url, "SELECT COUNT(*) FROM possible_duplicates").await;
+        assert!((20..=40).contains(&pairs), "{pairs}");
+        // Every pair joins an earlier record to a later one that differ in one answer
+        // (so their codes differ), and the report lists each once.
+        assert_eq!(
+            count(
+                &url,
+                "SELECT COUNT(*) FROM possible_duplicates d
+                 JOIN uic_records a ON a.id = d.record_a JOIN uic_records b ON b.id = d.record_b
+                 WHERE d.record_a < d.record_b AND a.uic_code <> b.uic_code"
+            )
+            .await,
+            pairs
+        );
+        assert_eq!(store.possible_duplicate_count().await.unwrap(), pairs);
+        let csv = stdout_of(&ciu(&url, dir.path(), &["duplicates", "--format", "csv"]));
+        assert_eq!(csv.lines().count() as i64, pairs + 1);
+        assert_eq!(
+            count(&url, "SELECT COUNT(*) FROM derivation_fingerprints").await,
+            1
+        );
     })
     .await;
 }

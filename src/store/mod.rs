@@ -21,6 +21,7 @@ mod error;
 mod outbox;
 mod pg_conn;
 mod reports;
+mod seed;
 mod sqlite_writer;
 mod tx;
 
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
 pub use reports::ExportRecord;
+pub use seed::{SeedBatch, SeedOutcome, SeedRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
 pub use tx::{Claim, NewRecord, Registration, StoreTx, StoredSession, MAX_CANDIDATES};
 
