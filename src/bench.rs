@@ -1,7 +1,9 @@
 //! `ciu bench`: drives full conversations over HTTP against a running server, the way
 //! Twilio would post them, and reports throughput, latency and errors (BENCHMARKS.md). With
 //! `--floor` it first measures, with the same load, a bare axum handler that only parses
-//! the Twilio form and returns a fixed TwiML: the most this machine could do.
+//! the Twilio form and returns a fixed TwiML: the most this machine could do. With
+//! `--seed N` it instead fills the registry with synthetic registrations, for the
+//! scale measurements of `bench/scale.sh`.
 
 use anyhow::Context;
 use axum::body::Bytes;
@@ -14,8 +16,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::SubsecRound;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 use crate::channels::twilio;
+use crate::ciu::{derivation_fingerprint, CiuRequest, Salt};
+use crate::flow::extract::extract;
+use crate::flow::Flow;
 use crate::http::MAX_BODY_BYTES;
+use crate::store::{SeedBatch, SeedOutcome, SeedRecord, Store};
 
 /// What `ciu bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -307,6 +317,306 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // Linux reports these in USER_HZ, 100 per second on every common configuration.
     Some(Duration::from_millis(ticks * 10))
+}
+
+/// The steps of the shipped flow (flows/ciu.yaml), whose answers the seeder makes up.
+const SEED_STEPS: [&str; 5] = [
+    "birth_year",
+    "mother_birthplace",
+    "first_name",
+    "birth_day",
+    "last_name",
+];
+const PLACES: [&str; 15] = [
+    "Kinshasa",
+    "Lubumbashi",
+    "Mbuji-Mayi",
+    "Kisangani",
+    "Kananga",
+    "Bukavu",
+    "Goma",
+    "Kikwit",
+    "Matadi",
+    "Mbandaka",
+    "Tshikapa",
+    "Kolwezi",
+    "Likasi",
+    "Uvira",
+    "Bunia",
+];
+const FIRST_NAMES: [&str; 20] = [
+    "Jean",
+    "Marie",
+    "Joseph",
+    "Josephine",
+    "Pierre",
+    "Esther",
+    "Patrick",
+    "Grace",
+    "Christelle",
+    "Emmanuel",
+    "Sarah",
+    "Daniel",
+    "Rachel",
+    "Fiston",
+    "Nadine",
+    "Trésor",
+    "Bienvenu",
+    "Chantal",
+    "Dieudonné",
+    "Mamie",
+];
+const FAMILY_NAMES: [&str; 20] = [
+    "Kabila",
+    "Mbuyi",
+    "Tshisekedi",
+    "Lukaku",
+    "Ilunga",
+    "Kasongo",
+    "Mutombo",
+    "Ngoyi",
+    "Kabongo",
+    "Mwamba",
+    "Banza",
+    "Kalala",
+    "Tshibangu",
+    "Lumumba",
+    "Makiese",
+    "Nzuzi",
+    "Mpiana",
+    "Mukendi",
+    "Kapinga",
+    "Luboya",
+];
+/// Earlier people a slip may copy (the most recent ones: memory stays flat).
+const SLIP_SOURCES: usize = 10_000;
+
+/// What `ciu bench --seed` writes.
+#[derive(Debug, Clone)]
+pub struct SeedPlan {
+    pub records: u64,
+    /// Records per transaction.
+    pub batch: usize,
+    /// Every `slip_every`-th record is an earlier person with one answer mistyped.
+    pub slip_every: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub outcome: SeedOutcome,
+    /// Records made as a one-answer slip of an earlier one.
+    pub slips: u64,
+    pub elapsed: Duration,
+}
+
+/// Made-up answers to the shipped flow: realistic values, names with random letters so
+/// that codes are mostly distinct, and deliberate one-answer slips.
+struct People {
+    rng: StdRng,
+    recent: Vec<([String; 5], String)>,
+}
+
+impl People {
+    fn letters(&mut self, count: usize) -> String {
+        (0..count)
+            .map(|_| (b'a' + self.rng.gen_range(0..26u8)) as char)
+            .collect()
+    }
+
+    /// A new person and their phone.
+    fn fresh(&mut self) -> ([String; 5], String) {
+        let answers = [
+            self.rng.gen_range(1940..=2010).to_string(),
+            PLACES[self.rng.gen_range(0..PLACES.len())].to_owned(),
+            format!(
+                "{}{}",
+                FIRST_NAMES[self.rng.gen_range(0..FIRST_NAMES.len())],
+                self.letters(2)
+            ),
+            self.rng.gen_range(1..=28).to_string(),
+            format!(
+                "{}{}",
+                FAMILY_NAMES[self.rng.gen_range(0..FAMILY_NAMES.len())],
+                self.letters(3)
+            ),
+        ];
+        let phone = format!("+2439{:08}", self.rng.gen_range(0..100_000_000));
+        (answers, phone)
+    }
+
+    /// An earlier person registering again from their phone with one answer changed.
+    fn slip(&mut self) -> Option<([String; 5], String)> {
+        if self.recent.is_empty() {
+            return None;
+        }
+        let (mut answers, phone) = self.recent[self.rng.gen_range(0..self.recent.len())].clone();
+        let step = self.rng.gen_range(0..answers.len());
+        answers[step] = match step {
+            0 | 3 => {
+                let value: i64 = answers[step].parse().expect("a number made above");
+                let (low, high) = if step == 0 { (1940, 2010) } else { (1, 28) };
+                (if value < high { value + 1 } else { low }).to_string()
+            }
+            1 => {
+                let at = PLACES.iter().position(|p| *p == answers[1]).unwrap_or(0);
+                PLACES[(at + 1) % PLACES.len()].to_owned()
+            }
+            // A name's last letter mistyped (Kabilaxy for Kabilaxz).
+            _ => {
+                let mut name = answers[step].clone();
+                let last = name.pop().expect("names end with random letters");
+                name.push(if last == 'z' {
+                    'a'
+                } else {
+                    (last as u8 + 1) as char
+                });
+                name
+            }
+        };
+        Some((answers, phone))
+    }
+
+    fn remember(&mut self, person: &([String; 5], String)) {
+        if self.recent.len() < SLIP_SOURCES {
+            self.recent.push(person.clone());
+        } else {
+            let slot = self.rng.gen_range(0..SLIP_SOURCES);
+            self.recent[slot] = person.clone();
+        }
+    }
+}
+
+/// The request registration would make from these raw answers: validated and
+/// extracted by the flow's own rules (src/flow/engine.rs).
+fn seed_request(
+    flow: &Flow,
+    salt: &Salt,
+    raw: &[String; 5],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<CiuRequest> {
+    let mut normalized = Vec::with_capacity(raw.len());
+    for (step, answer) in flow.steps.iter().zip(raw) {
+        let accepted = step.validator.check(answer, today).map_err(|_| {
+            anyhow::anyhow!(
+                "step {}: the seeder's answer is refused by this flow",
+                step.def.id
+            )
+        })?;
+        normalized.push(step.canonical(&accepted.normalized));
+    }
+    let answers: Vec<(&str, &str)> = flow
+        .steps
+        .iter()
+        .zip(&normalized)
+        .map(|(step, value)| (step.def.id.as_str(), value.as_str()))
+        .collect();
+    let fragments = flow
+        .steps
+        .iter()
+        .zip(&normalized)
+        .map(|(step, value)| (step.def.id.clone(), extract(&step.def.extract, value)))
+        .collect();
+    Ok(CiuRequest::new(
+        salt,
+        flow.template.clone(),
+        &flow.def.id,
+        &answers,
+        fragments,
+    ))
+}
+
+/// Makes the batches of `plan` on a thread of their own (the keyed hashes cost as much
+/// as the writes), created over the last 90 days in order.
+fn seed_batches(
+    flow: Arc<Flow>,
+    salt: Salt,
+    plan: SeedPlan,
+    batches: tokio::sync::mpsc::Sender<anyhow::Result<(Vec<SeedRecord>, u64)>>,
+) {
+    let now = chrono::Utc::now().trunc_subsecs(0);
+    let start = now - chrono::Duration::days(90);
+    let span = 90 * 86_400;
+    let today = now.date_naive();
+    let mut people = People {
+        rng: StdRng::from_entropy(),
+        recent: Vec::new(),
+    };
+    let mut i = 0;
+    while i < plan.records {
+        let (mut records, mut slips) = (Vec::with_capacity(plan.batch), 0);
+        while records.len() < plan.batch && i < plan.records {
+            let slip = (i % plan.slip_every == plan.slip_every - 1).then(|| people.slip());
+            let person = match slip.flatten() {
+                Some(person) => {
+                    slips += 1;
+                    person
+                }
+                None => people.fresh(),
+            };
+            people.remember(&person);
+            let request = match seed_request(&flow, &salt, &person.0, today) {
+                Ok(request) => request,
+                Err(e) => {
+                    let _ = batches.blocking_send(Err(e));
+                    return;
+                }
+            };
+            records.push(SeedRecord {
+                request,
+                // As src/service.rs stores a phone in the default `hashed` mode.
+                phone_number: format!("h:{}", &salt.keyed_hex("phone", &person.1)[..32]),
+                created_at: start + chrono::Duration::seconds((span * i / plan.records) as i64),
+            });
+            i += 1;
+        }
+        if batches.blocking_send(Ok((records, slips))).is_err() {
+            return;
+        }
+    }
+}
+
+/// Fills the registry with `plan.records` synthetic registrations of the shipped flow
+/// (rows already there are kept); `progress` is called after each batch with the
+/// records written so far.
+pub async fn seed_registry(
+    store: &Store,
+    flow: Arc<Flow>,
+    salt: Salt,
+    plan: &SeedPlan,
+    mut progress: impl FnMut(u64, Duration),
+) -> anyhow::Result<SeedReport> {
+    let steps: Vec<String> = flow.step_ids().iter().map(|s| s.to_string()).collect();
+    anyhow::ensure!(
+        steps == SEED_STEPS,
+        "--seed makes answers for the shipped flow (flows/ciu.yaml): steps {SEED_STEPS:?}, not {steps:?}"
+    );
+    let fingerprint = derivation_fingerprint(&salt, &flow.derivation);
+    let (flow_id, flow_version) = (flow.def.id.clone(), i64::from(flow.def.version));
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let maker = {
+        let (flow, plan) = (flow.clone(), plan.clone());
+        tokio::task::spawn_blocking(move || seed_batches(flow, salt, plan, sender))
+    };
+    let started = Instant::now();
+    let mut report = SeedReport::default();
+    let mut done = 0;
+    while let Some(batch) = receiver.recv().await {
+        let (records, slips) = batch?;
+        done += records.len() as u64;
+        let batch = SeedBatch {
+            flow_id: &flow_id,
+            flow_version,
+            fingerprint: &fingerprint,
+            steps: &steps,
+            records,
+        };
+        report.outcome += store.seed_batch(&batch).await?;
+        report.slips += slips;
+        progress(done, started.elapsed());
+    }
+    maker.await?;
+    report.elapsed = started.elapsed();
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cli::bench::BenchArgs;
+use cli::duplicates::DuplicatesFormat;
 use cli::export::ExportFormat;
 use cli::{run_async, FlowFiles};
 
@@ -82,6 +83,16 @@ enum Commands {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Liste les doublons possibles : les paires de codes dont les réponses ne diffèrent
+    /// que par une seule (ni réponse, ni numéro de téléphone).
+    Duplicates {
+        #[arg(long, value_enum, default_value_t = DuplicatesFormat::Table)]
+        format: DuplicatesFormat,
+        /// Écrit dans ce fichier (lisible par son propriétaire seul) au lieu de la sortie
+        /// standard.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Load-test a running server with full conversations (see BENCHMARKS.md; in
     /// English).
     Bench(BenchArgs),
@@ -101,6 +112,7 @@ fn main() -> ExitCode {
         Commands::Salt => cli::salt::run(),
         Commands::Stats { json } => run_async(cli::stats::run(json)),
         Commands::Export { format, output } => run_async(cli::export::run(format, output)),
+        Commands::Duplicates { format, output } => run_async(cli::duplicates::run(format, output)),
         Commands::Bench(args) => run_async(cli::bench::run(args)),
     }
 }

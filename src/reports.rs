@@ -78,9 +78,12 @@ pub async fn write_csv(store: &Store, out: &mut impl Write) -> Result<u64, Expor
     Ok(written)
 }
 
+/// A time as the reports write it: RFC 3339, UTC, to the second.
+pub fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 fn csv_row(record: &ExportRecord) -> String {
-    let timestamp =
-        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     [
         csv_field(&record.uic_code),
         timestamp(&record.created_at),
@@ -94,7 +97,7 @@ fn csv_row(record: &ExportRecord) -> String {
 
 /// RFC 4180 quoting; a leading `= + - @` is prefixed with `'` so a spreadsheet shows
 /// the value instead of running it as a formula.
-fn csv_field(value: &str) -> String {
+pub fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {

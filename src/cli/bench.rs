@@ -1,10 +1,18 @@
 //! `ciu bench`: drives full conversations against a running server and prints
 //! requests/s, latency percentiles and errors; the load tool itself is `ciu::bench`
-//! (BENCHMARKS.md). Its output is in English, like the benchmark reports.
+//! (BENCHMARKS.md). With `--seed N` it fills the registry of `DATABASE_URL` with
+//! synthetic registrations instead (`bench/scale.sh`). Its output is in English, like
+//! the benchmark reports.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use ciu::bench::{cpu_time, resident_memory, run_load, start_floor_server, LoadPlan};
+use ciu::bench::{
+    cpu_time, resident_memory, run_load, seed_registry, start_floor_server, LoadPlan, SeedPlan,
+};
+use ciu::config::SaltSettings;
+
+use super::FlowFiles;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -28,9 +36,22 @@ pub struct BenchArgs {
     /// Process id of the server, to report its CPU time and memory after the load.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Instead of a load test: add this many synthetic registrations (codes, near keys,
+    /// possible duplicates; 1 % are one-answer slips) to the database of DATABASE_URL,
+    /// migrated first, with the salt of UIC_SALT or the development salt.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Registrations written per transaction by --seed.
+    #[arg(long, default_value_t = 5000)]
+    pub seed_batch: usize,
+    #[command(flatten)]
+    pub files: FlowFiles,
 }
 
 pub async fn run(args: BenchArgs) -> ExitCode {
+    if let Some(records) = args.seed {
+        return seed(records, args.seed_batch.max(1), &args.files).await;
+    }
     let plan = LoadPlan {
         url: args.url,
         conversations: args.conversations,
@@ -103,5 +124,62 @@ pub async fn run(args: BenchArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+async fn seed(records: u64, batch: usize, files: &FlowFiles) -> ExitCode {
+    let flow = match ciu::flow::load(&files.flow, &files.locales) {
+        Ok(loaded) => Arc::new(loaded.flow),
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let salt = match SaltSettings::for_simulation_from_env() {
+        Ok(salt) => salt.salt,
+        Err(errors) => {
+            super::report_config_errors(&errors);
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(store) = super::open_store().await else {
+        return ExitCode::FAILURE;
+    };
+    let plan = SeedPlan {
+        records,
+        batch,
+        slip_every: 100,
+    };
+    let mut printed = std::time::Duration::ZERO;
+    let progress = |done: u64, elapsed: std::time::Duration| {
+        if elapsed >= printed + std::time::Duration::from_secs(5) || done == records {
+            printed = elapsed;
+            println!(
+                "seeded {done}/{records} records in {:.1} s ({:.0} records/s)",
+                elapsed.as_secs_f64(),
+                done as f64 / elapsed.as_secs_f64().max(1e-9)
+            );
+        }
+    };
+    match seed_registry(&store, flow, salt, &plan, progress).await {
+        Ok(report) => {
+            let o = report.outcome;
+            println!(
+                "{} records written ({} slips), {} already there, {} collisions, {} possible-duplicate pairs, in {:.1} s",
+                o.inserted,
+                report.slips,
+                o.existing,
+                o.collisions,
+                o.pairs,
+                report.elapsed.as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("seed: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

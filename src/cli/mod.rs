@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod cleanup;
+pub mod duplicates;
 pub mod export;
 pub mod migrate;
 pub mod salt;
@@ -11,10 +12,12 @@ pub mod serve;
 pub mod simulate;
 pub mod stats;
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ciu::config::{ConfigErrors, DatabaseSettings};
+use ciu::private_file::{self, IfExists};
 use ciu::startup;
 use ciu::store::Store;
 
@@ -67,4 +70,30 @@ pub async fn open_store() -> Option<Store> {
             None
         }
     }
+}
+
+/// Runs `write` on the standard output, or on `path`: a file only its owner can read
+/// (reports list the programme's clients' codes), removed if writing fails so a
+/// half-written report never passes for a complete one. `None` when the file cannot be
+/// created (said on stderr).
+pub async fn write_report<T, E>(
+    path: Option<&Path>,
+    write: impl AsyncFnOnce(&mut dyn Write) -> Result<T, E>,
+) -> Option<Result<T, E>> {
+    let Some(path) = path else {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        return Some(write(&mut out).await);
+    };
+    let file = match private_file::create(path, IfExists::Replace) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("impossible de créer {} : {e}", path.display());
+            return None;
+        }
+    };
+    let written = write(&mut std::io::BufWriter::new(file)).await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    Some(written)
 }
