@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::sqlite_writer::time_text;
 use super::{Backend, Store, StoreError};
-use crate::ciu::MAX_CANDIDATES;
 use crate::ciu::CiuRequest;
+use crate::ciu::MAX_CANDIDATES;
 
 /// Records written in one transaction, and what they share.
 pub struct SeedBatch<'a> {

@@ -161,7 +161,8 @@ fn derivation_description(def: &FlowDef, compiled: &[crate::flow::CompiledStep])
         .iter()
         .map(|step| {
             let s = &step.def;
-            let mut described = serde_json::json!({ "id": s.id, "validate": s.validate, "extract": s.extract });
+            let mut described =
+                serde_json::json!({ "id": s.id, "validate": s.validate, "extract": s.extract });
             if let Some(spelling) = &step.spelling {
                 described["spelling"] = spelling.derivation_text().into();
             }

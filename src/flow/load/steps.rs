@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use super::Checker;
 use crate::flow::definition::*;
 use crate::flow::extract::hints;
-use crate::flow::validators::{AnswerKind, Compile, Validate};
 use crate::flow::spelling::Spelling;
+use crate::flow::validators::{AnswerKind, Compile, Validate};
 use crate::flow::CompiledStep;
 use crate::i18n::Catalogs;
 
