@@ -99,10 +99,26 @@ fn registry_code(dir: &Path, kind: Kind) -> String {
         list.join(", ")
     )
     .unwrap();
+    if let Kind::Validator = kind {
+        writeln!(
+            code,
+            "impl {enum_name} {{\n    /// The validator's refusal messages and their variables.\n    pub fn messages(&self) -> &'static Messages {{\n        match self {{"
+        )
+        .unwrap();
+        for name in &names {
+            writeln!(
+                code,
+                "            Self::{}(_) => &{name}::MESSAGES,",
+                camel(name)
+            )
+            .unwrap();
+        }
+        code.push_str("        }\n    }\n}\n");
+    }
     let (constant, doc, of_each) = match kind {
         Kind::Validator => (
-            "MESSAGES: &[&[(&str, &[&str])]]",
-            "Every validator's refusal messages (id, variables it may use).",
+            "MESSAGES: &[Messages]",
+            "Every validator's refusal messages and their variables.",
             "MESSAGES",
         ),
         Kind::Extract => ("HINTS: &[&str]", "What each rule is for.", "HINT"),

@@ -10,13 +10,18 @@
 # PostgreSQL: a database is created and dropped on BENCH_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres). SERVER_BIN measures another
 # build of `ciu serve` (an older commit, say) with this tree's load tool. SERVER_CPUS
-# runs the server on those CPUs only (taskset), e.g. SERVER_CPUS=0.
+# runs the server on those CPUs only (taskset), e.g. SERVER_CPUS=0. FLOW_PATH measures
+# another flow file (e.g. a copy without `spelling:`, to measure the spelling rules).
+# SEED=N fills each database with N synthetic registrations first (`ciu bench --seed`,
+# same flow and salt), to measure on a full registry; SQLite seeds once and copies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 backends=("$@")
 [ ${#backends[@]} -eq 0 ] && backends=(sqlite postgres)
 conversations=${CONVERSATIONS:-5000}
+flow_path=${FLOW_PATH:-$PWD/flows/ciu.yaml}
+salt="Benchmark-salt-0123456789-abcdef"
 postgres_server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 cargo build --release --quiet
@@ -40,11 +45,19 @@ drop_database() {
 }
 trap 'stop_server; drop_database; rm -rf "$work"' EXIT
 
+# With SEED=N: N synthetic registrations in the database at $1.
+seed() {
+    [ -n "${SEED:-}" ] || return 0
+    echo "seeding $SEED records"
+    DATABASE_URL="$1" UIC_SALT="$salt" FLOW_PATH="$flow_path" LOCALES_DIR="$PWD/locales" \
+        "$ciu" bench --seed "$SEED" | tail -n 1
+}
+
 # Starts `ciu serve` on a free port against $1; sets server_pid and webhook.
 start_server() {
-    (cd "$work" && DATABASE_URL="$1" UIC_SALT="Benchmark-salt-0123456789-abcdef" \
+    (cd "$work" && DATABASE_URL="$1" UIC_SALT="$salt" \
         HOST=127.0.0.1 PORT=0 LOG_JSON=true \
-        FLOW_PATH="$OLDPWD/flows/ciu.yaml" LOCALES_DIR="$OLDPWD/locales" \
+        FLOW_PATH="$flow_path" LOCALES_DIR="$OLDPWD/locales" \
         exec ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$server_bin" serve >"$work/server.log" 2>&1) &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -65,11 +78,16 @@ for backend in "${backends[@]}"; do
             sqlite)
                 rm -f "$work"/bench.db*
                 url="sqlite://$work/bench.db"
+                if [ -n "${SEED:-}" ]; then
+                    [ -f "$work/seeded.db" ] || seed "sqlite://$work/seeded.db"
+                    for file in "$work"/seeded.db*; do cp "$file" "${file/seeded/bench}"; done
+                fi
                 ;;
             postgres)
                 database="ciu_bench_$$"
                 psql "$postgres_server" -qc "CREATE DATABASE $database"
                 url="${postgres_server%/*}/$database"
+                seed "$url"
                 ;;
             *)
                 echo "unknown backend $backend (sqlite or postgres)" >&2

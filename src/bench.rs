@@ -21,11 +21,17 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::channels::twilio;
-use crate::ciu::{derivation_fingerprint, CiuRequest, Salt};
+use crate::code::{derivation_fingerprint, CiuRequest, Salt};
+use crate::config::PhoneStorage;
 use crate::flow::extract::extract;
 use crate::flow::Flow;
 use crate::http::MAX_BODY_BYTES;
+use crate::phone::{PhoneKey, PhoneNumber};
 use crate::store::{SeedBatch, SeedOutcome, SeedRecord, Store};
+
+mod ussd;
+
+pub use ussd::{run_ussd_load, ussd_form, ussd_inputs};
 
 /// What `ciu bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -153,6 +159,21 @@ impl WorkerTally {
 /// Runs `plan.conversations` conversations, `plan.in_flight` at a time, each on its own
 /// phone. `expect_codes` is false for the floor, whose fixed reply carries no code.
 pub async fn run_load(plan: &LoadPlan, expect_codes: bool) -> anyhow::Result<LoadReport> {
+    drive_load(plan, Conversation::Twilio { expect_codes }).await
+}
+
+/// How one conversation of a load is sent.
+#[derive(Clone, Copy)]
+enum Conversation {
+    /// Twilio WhatsApp messages; `expect_codes` as in [`run_load`].
+    Twilio { expect_codes: bool },
+    /// One Africa's Talking USSD session (src/bench/ussd.rs).
+    Ussd,
+}
+
+/// Runs `plan.conversations` conversations of the given kind, `plan.in_flight` at a
+/// time, and gathers what the workers saw.
+async fn drive_load(plan: &LoadPlan, kind: Conversation) -> anyhow::Result<LoadReport> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(plan.in_flight)
         .timeout(Duration::from_secs(30))
@@ -174,7 +195,14 @@ pub async fn run_load(plan: &LoadPlan, expect_codes: bool) -> anyhow::Result<Loa
                 if i >= plan.conversations {
                     return tally;
                 }
-                converse(&client, &plan, &run_id, i, expect_codes, &mut tally).await;
+                match kind {
+                    Conversation::Twilio { expect_codes } => {
+                        converse(&client, &plan, &run_id, i, expect_codes, &mut tally).await
+                    }
+                    Conversation::Ussd => {
+                        ussd::session(&client, &plan, &run_id, i, &mut tally).await
+                    }
+                }
             }
         });
     }
@@ -413,8 +441,11 @@ pub struct SeedReport {
 /// that codes are mostly distinct, and deliberate one-answer slips.
 struct People {
     rng: StdRng,
-    recent: Vec<([String; 5], String)>,
+    recent: Vec<Person>,
 }
+
+/// Answers to the shipped flow's steps, and the phone they come from.
+type Person = ([String; 5], PhoneNumber);
 
 impl People {
     fn letters(&mut self, count: usize) -> String {
@@ -424,7 +455,7 @@ impl People {
     }
 
     /// A new person and their phone.
-    fn fresh(&mut self) -> ([String; 5], String) {
+    fn fresh(&mut self) -> Person {
         let answers = [
             self.rng.gen_range(1940..=2010).to_string(),
             PLACES[self.rng.gen_range(0..PLACES.len())].to_owned(),
@@ -440,12 +471,12 @@ impl People {
                 self.letters(3)
             ),
         ];
-        let phone = format!("+2439{:08}", self.rng.gen_range(0..100_000_000));
+        let phone = PhoneNumber::new(format!("+2439{:08}", self.rng.gen_range(0..100_000_000)));
         (answers, phone)
     }
 
     /// An earlier person registering again from their phone with one answer changed.
-    fn slip(&mut self) -> Option<([String; 5], String)> {
+    fn slip(&mut self) -> Option<Person> {
         if self.recent.is_empty() {
             return None;
         }
@@ -476,7 +507,7 @@ impl People {
         Some((answers, phone))
     }
 
-    fn remember(&mut self, person: &([String; 5], String)) {
+    fn remember(&mut self, person: &Person) {
         if self.recent.len() < SLIP_SOURCES {
             self.recent.push(person.clone());
         } else {
@@ -487,7 +518,7 @@ impl People {
 }
 
 /// The request registration would make from these raw answers: validated and
-/// extracted by the flow's own rules (src/flow/engine.rs).
+/// extracted by the flow's own rules (src/flow/engine/mod.rs).
 fn seed_request(
     flow: &Flow,
     salt: &Salt,
@@ -564,7 +595,7 @@ fn seed_batches(
             records.push(SeedRecord {
                 request,
                 // As src/service.rs stores a phone in the default `hashed` mode.
-                phone_number: format!("h:{}", &salt.keyed_hex("phone", &person.1)[..32]),
+                phone_number: PhoneKey::of(&person.1, PhoneStorage::Hashed, &salt),
                 created_at: start + chrono::Duration::seconds((span * i / plan.records) as i64),
             });
             i += 1;

@@ -3,7 +3,7 @@
 //! copied from the chat carries no invisible characters.
 
 use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource};
+use fluent_bundle::{FluentArgs, FluentMessage, FluentResource};
 use fluent_syntax::ast;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -117,11 +117,35 @@ impl Catalogs {
     /// Formats message `id` in `locale`, falling back to the reference locale; a
     /// missing message (prevented by the load-time check) yields its id.
     pub fn format(&self, locale: &str, id: &str, args: Option<&FluentArgs>) -> String {
+        self.format_with(locale, id, args, |message| message.value())
+    }
+
+    /// The USSD form of message `id`: its `.ussd` attribute (a shorter text for a
+    /// 182-character screen, src/flow/load/ussd.rs checks it fits) when the language
+    /// has one, else the message itself, with the same fallback as [`Catalogs::format`].
+    pub fn format_ussd(&self, locale: &str, id: &str, args: Option<&FluentArgs>) -> String {
+        self.format_with(locale, id, args, |message| {
+            message
+                .get_attribute("ussd")
+                .map(|a| a.value())
+                .or_else(|| message.value())
+        })
+    }
+
+    /// Formats the pattern `pick` chooses in message `id`, in `locale` or else in the
+    /// reference locale; the id itself when neither has one.
+    fn format_with<'a>(
+        &'a self,
+        locale: &str,
+        id: &str,
+        args: Option<&FluentArgs>,
+        pick: impl Fn(&FluentMessage<'a>) -> Option<&'a ast::Pattern<&'a str>>,
+    ) -> String {
         for code in [locale, self.fallback.as_str()] {
             let Some(catalog) = self.catalogs.get(code) else {
                 continue;
             };
-            let Some(pattern) = catalog.bundle.get_message(id).and_then(|m| m.value()) else {
+            let Some(pattern) = catalog.bundle.get_message(id).as_ref().and_then(&pick) else {
                 continue;
             };
             let mut errors = Vec::new();
@@ -144,6 +168,24 @@ fn load_catalog(
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
     let mut messages = BTreeMap::new();
+    for file in ftl_files(dir, diagnostics) {
+        let Some((source, resource)) = parse_ftl(&file, diagnostics) else {
+            continue;
+        };
+        index_messages(&file, &source, &resource, &mut messages, diagnostics);
+        // Duplicates were reported above; the bundle keeps the first definition.
+        let _ = bundle.add_resource(resource);
+    }
+    Catalog {
+        code: code.to_owned(),
+        dir: dir.to_path_buf(),
+        bundle,
+        messages,
+    }
+}
+
+/// The `.ftl` files of a language folder, sorted; a warning when there are none.
+fn ftl_files(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -159,78 +201,90 @@ fn load_catalog(
             "ce dossier de langue ne contient aucun fichier .ftl : créez-y ciu.ftl (modèle : locales/fr/ciu.ftl).",
         ));
     }
-    for file in files {
-        let source = match std::fs::read_to_string(&file) {
-            Ok(s) => s,
-            Err(e) => {
-                diagnostics.push(Diagnostic::error(
-                    &file,
-                    None,
-                    format!("fichier illisible ({e}). Enregistrez-le en UTF-8."),
-                ));
-                continue;
-            }
-        };
-        let resource = match FluentResource::try_new(source.clone()) {
-            Ok(r) => r,
-            Err((r, errors)) => {
-                for error in errors {
-                    diagnostics.push(Diagnostic::error(
-                        &file,
-                        Some(error_position(&source, error.pos.start)),
-                        format!("syntaxe Fluent invalide ({}). Forme attendue : identifiant = texte ; les lignes suivantes d'un message commencent par des espaces.", error.kind),
-                    ));
-                }
-                r
-            }
-        };
-        let mut seen_in_file: BTreeMap<String, usize> = BTreeMap::new();
-        for entry in resource.entries() {
-            if let ast::Entry::Message(message) = entry {
-                let id = message.id.name.to_owned();
-                let occurrence = seen_in_file.entry(id.clone()).or_default();
-                let position = find_definition(&source, &id, *occurrence);
-                *occurrence += 1;
-                if let Some(previous) = messages.get(&id) {
-                    let MessageInfo {
-                        file: f,
-                        position: p,
-                        ..
-                    } = previous;
-                    diagnostics.push(Diagnostic::error(
-                        &file,
-                        position,
-                        format!(
-                            "le message « {id} » est défini deux fois (déjà dans {}{}). Gardez-en un seul.",
-                            f.display(),
-                            p.map(|p| format!(":{}", p.line)).unwrap_or_default()
-                        ),
-                    ));
-                    continue;
-                }
-                let mut variables = BTreeSet::new();
-                if let Some(value) = &message.value {
-                    collect_variables(value, &mut variables);
-                }
-                messages.insert(
-                    id,
-                    MessageInfo {
-                        file: file.clone(),
-                        position,
-                        variables,
-                        text: message.value.as_ref().map(pattern_text).unwrap_or_default(),
-                    },
-                );
-            }
+    files
+}
+
+/// Reads and parses one Fluent file: its source and what parsed of it (syntax errors
+/// are reported), or nothing when it cannot be read.
+fn parse_ftl(file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<(String, FluentResource)> {
+    let source = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            diagnostics.push(Diagnostic::error(
+                file,
+                None,
+                format!("fichier illisible ({e}). Enregistrez-le en UTF-8."),
+            ));
+            return None;
         }
-        // Duplicates were reported above; the bundle keeps the first definition.
-        let _ = bundle.add_resource(resource);
-    }
-    Catalog {
-        code: code.to_owned(),
-        dir: dir.to_path_buf(),
-        bundle,
-        messages,
+    };
+    let resource = match FluentResource::try_new(source.clone()) {
+        Ok(r) => r,
+        Err((r, errors)) => {
+            for error in errors {
+                diagnostics.push(Diagnostic::error(
+                    file,
+                    Some(error_position(&source, error.pos.start)),
+                    format!("syntaxe Fluent invalide ({}). Forme attendue : identifiant = texte ; les lignes suivantes d'un message commencent par des espaces.", error.kind),
+                ));
+            }
+            r
+        }
+    };
+    Some((source, resource))
+}
+
+/// Records where each message of one file is defined and which variables it uses;
+/// a message already defined (in this file or an earlier one) is reported.
+fn index_messages(
+    file: &Path,
+    source: &str,
+    resource: &FluentResource,
+    messages: &mut BTreeMap<String, MessageInfo>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut seen_in_file: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in resource.entries() {
+        let ast::Entry::Message(message) = entry else {
+            continue;
+        };
+        let id = message.id.name.to_owned();
+        let occurrence = seen_in_file.entry(id.clone()).or_default();
+        let position = find_definition(source, &id, *occurrence);
+        *occurrence += 1;
+        if let Some(previous) = messages.get(&id) {
+            let MessageInfo {
+                file: f,
+                position: p,
+                ..
+            } = previous;
+            diagnostics.push(Diagnostic::error(
+                file,
+                position,
+                format!(
+                    "le message « {id} » est défini deux fois (déjà dans {}{}). Gardez-en un seul.",
+                    f.display(),
+                    p.map(|p| format!(":{}", p.line)).unwrap_or_default()
+                ),
+            ));
+            continue;
+        }
+        let mut variables = BTreeSet::new();
+        if let Some(value) = &message.value {
+            collect_variables(value, &mut variables);
+        }
+        for attribute in &message.attributes {
+            collect_variables(&attribute.value, &mut variables);
+        }
+        messages.insert(
+            id,
+            MessageInfo {
+                file: file.to_path_buf(),
+                position,
+                variables,
+                text: message.value.as_ref().map(pattern_text).unwrap_or_default(),
+            },
+        );
     }
 }
 

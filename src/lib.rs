@@ -3,7 +3,7 @@
 
 pub mod bench;
 pub mod channels;
-pub mod ciu;
+pub mod code;
 pub mod config;
 pub mod diagnostics;
 pub mod flow;

@@ -93,6 +93,29 @@ enum Commands {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Montre ce que deviennent des réponses à une question : forme normalisée, règles
+    /// d'orthographe appliquées, lieu reconnu, forme canonique et fragment du code
+    /// (ex. `ciu spell last_name Tchisekedi Tshisekedi`).
+    Spell {
+        #[command(flatten)]
+        files: FlowFiles,
+        /// L'identifiant de la question (id: dans le fichier de flux), ex. last_name.
+        step: String,
+        /// Une ou plusieurs réponses, chacune entre guillemets si elle a des espaces.
+        #[arg(required = true)]
+        answers: Vec<String>,
+    },
+    /// Montre quelles dérivations ont émis les codes et si cette configuration (flux,
+    /// règles d'orthographe, lieux, sel) donnerait les mêmes ; `--accept` confirme un
+    /// changement voulu, sans quoi `serve` refuse de démarrer.
+    Derivation {
+        #[command(flatten)]
+        files: FlowFiles,
+        /// Confirme que les codes émis désormais viennent de cette empreinte (celle que
+        /// `ciu derivation` affiche).
+        #[arg(long, value_name = "EMPREINTE")]
+        accept: Option<String>,
+    },
     /// Load-test a running server with full conversations (see BENCHMARKS.md; in
     /// English).
     Bench(BenchArgs),
@@ -113,6 +136,12 @@ fn main() -> ExitCode {
         Commands::Stats { json } => run_async(cli::stats::run(json)),
         Commands::Export { format, output } => run_async(cli::export::run(format, output)),
         Commands::Duplicates { format, output } => run_async(cli::duplicates::run(format, output)),
+        Commands::Spell {
+            files,
+            step,
+            answers,
+        } => cli::spell::run(&files, &step, &answers),
+        Commands::Derivation { files, accept } => run_async(cli::derivation::run(&files, accept)),
         Commands::Bench(args) => run_async(cli::bench::run(args)),
     }
 }

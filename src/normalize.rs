@@ -1,4 +1,4 @@
-//! Answer normalization (SPEC §4): the same person typing with other case, accents
+//! Answer normalization: the same person typing with other case, accents
 //! (precomposed or decomposed), spaces or punctuation must produce the same value.
 
 use unicode_normalization::char::is_combining_mark;
@@ -35,9 +35,38 @@ pub fn normalize_words(input: &str) -> String {
     out
 }
 
+/// Whether `c` changes the direction of the text around it: the embeddings and
+/// overrides U+202A–U+202E, the isolates U+2066–U+2069, and the marks LRM, RLM and ALM.
+/// Typed in an answer, they would reorder the summary echoed back to the person.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// `input` without its bidirectional controls ([`is_bidi_control`]), for what is shown
+/// back. [`normalize`] keeps only letters and digits, so the code never saw them.
+pub fn without_bidi_controls(input: &str) -> String {
+    input.chars().filter(|&c| !is_bidi_control(c)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_are_not_shown_and_never_reach_the_code() {
+        let typed = "\u{202E}Kabila\u{202C} \u{2066}Jean\u{2069}\u{200F}";
+        assert_eq!(without_bidi_controls(typed), "Kabila Jean");
+        assert_eq!(normalize(typed), "KABILAJEAN");
+        assert_eq!(normalize_words(typed), "KABILA JEAN");
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}',
+        ] {
+            assert!(is_bidi_control(c));
+            assert_eq!(normalize(&format!("a{c}b")), "AB");
+        }
+        assert_eq!(without_bidi_controls("N'Djaména"), "N'Djaména");
+    }
 
     #[test]
     fn accents_case_spaces_and_punctuation_disappear() {

@@ -1,5 +1,5 @@
-//! The outbox worker: sends the replies queued in the outbox through Meta's Graph API,
-//! outside the webhook's request path. Delivered messages are deleted; temporary
+//! The outbox worker: sends the replies queued in the outbox for one channel through its
+//! [`ReplySender`] (Meta's Graph API today), outside the webhook's request path. Delivered messages are deleted; temporary
 //! failures (5xx, 429, timeout, connection) are retried with exponential backoff and
 //! jitter, and given up after a day; a message Meta refuses (other 4xx) is dropped.
 //! Each outcome is logged without the number in clear and without the text, and counted.
@@ -10,12 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-use crate::channels::meta::{GraphClient, SendOutcome};
+use crate::channels::{ChannelId, ReplySender, SendOutcome};
 use crate::service::Bot;
 use crate::store::OutboundRow;
 
-/// The channel whose rows this worker sends.
-pub const CHANNEL: &str = "meta";
 /// How long a claimed row is reserved for the send in progress: longer than a Graph
 /// API call may take. A process that dies mid-send leaves it to be sent again then.
 const LEASE: Duration = Duration::from_secs(60);
@@ -60,13 +58,23 @@ impl RetryPolicy {
 #[derive(Clone)]
 pub struct OutboxWorker {
     bot: Arc<Bot>,
-    graph: GraphClient,
+    sender: Arc<dyn ReplySender>,
     policy: RetryPolicy,
 }
 
 impl OutboxWorker {
-    pub fn new(bot: Arc<Bot>, graph: GraphClient, policy: RetryPolicy) -> Self {
-        OutboxWorker { bot, graph, policy }
+    /// A worker for the rows of `sender`'s channel.
+    pub fn new(bot: Arc<Bot>, sender: Arc<dyn ReplySender>, policy: RetryPolicy) -> Self {
+        OutboxWorker {
+            bot,
+            sender,
+            policy,
+        }
+    }
+
+    /// The channel whose rows this worker sends.
+    pub fn channel(&self) -> ChannelId {
+        self.sender.channel()
     }
 
     /// Sends due messages until the process stops.
@@ -89,7 +97,7 @@ impl OutboxWorker {
             let rows = match self
                 .bot
                 .store
-                .claim_outbound(CHANNEL, now, lease_until, BATCH)
+                .claim_outbound(self.channel(), now, lease_until, BATCH)
                 .await
             {
                 Ok(rows) if rows.is_empty() => return,
@@ -111,7 +119,7 @@ impl OutboxWorker {
     }
 
     async fn until_next_due(&self) -> Duration {
-        match self.bot.store.next_outbound_due(CHANNEL).await {
+        match self.bot.store.next_outbound_due(self.channel()).await {
             Ok(Some(due)) => (due - Utc::now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
@@ -126,40 +134,41 @@ impl OutboxWorker {
 
     async fn deliver(&self, row: OutboundRow) {
         let metrics = &self.bot.metrics;
+        let channel = self.channel();
         let Some(outbound) = self.bot.open_outbound(&row) else {
             tracing::error!(
-                channel = CHANNEL,
+                %channel,
                 outbox_id = row.id,
                 "queued reply cannot be opened (sealed under another UIC_SALT?): dropped"
             );
-            metrics.send_failed(CHANNEL, "unreadable");
+            metrics.send_failed(channel, "unreadable");
             self.forget(row.id).await;
             return;
         };
         let phone = &outbound.phone;
         let attempt = row.attempts + 1;
-        match self.graph.send(&outbound.phone, &outbound.body).await {
+        match self.sender.send(&outbound.phone, &outbound.body).await {
             SendOutcome::Delivered => {
-                metrics.reply_sent(CHANNEL);
+                metrics.reply_sent(channel);
                 self.forget(row.id).await;
             }
             SendOutcome::Rejected(error) => {
-                tracing::error!(channel = CHANNEL, phone = %phone, %error, attempt, "reply refused by the provider: dropped");
-                metrics.send_failed(CHANNEL, "rejected");
+                tracing::error!(%channel, phone = %phone, %error, attempt, "reply refused by the provider: dropped");
+                metrics.send_failed(channel, "rejected");
                 self.forget(row.id).await;
             }
             SendOutcome::Retry(error) => {
                 let now = Utc::now();
                 let queued_for = (now - row.created_at).to_std().unwrap_or(Duration::ZERO);
                 if queued_for >= self.policy.give_up_after {
-                    tracing::error!(channel = CHANNEL, phone = %phone, %error, attempt, "reply still not delivered a day after it was queued: given up");
-                    metrics.send_failed(CHANNEL, "gave_up");
+                    tracing::error!(%channel, phone = %phone, %error, attempt, "reply still not delivered a day after it was queued: given up");
+                    metrics.send_failed(channel, "gave_up");
                     self.forget(row.id).await;
                     return;
                 }
                 let delay = self.policy.delay(attempt);
-                tracing::warn!(channel = CHANNEL, phone = %phone, %error, attempt, retry_in_ms = delay.as_millis() as u64, "reply not delivered: will try again");
-                metrics.send_retry(CHANNEL);
+                tracing::warn!(%channel, phone = %phone, %error, attempt, retry_in_ms = delay.as_millis() as u64, "reply not delivered: will try again");
+                metrics.send_retry(channel);
                 let next = now + chrono::Duration::from_std(delay).expect("at most minutes");
                 if let Err(e) = self
                     .bot

@@ -1,16 +1,18 @@
 //! A phone number and the key it is stored and locked under are both text, and must
 //! never be mistaken for one another: the number is sent to the channel and sealed, the
-//! key is what the database sees (`PHONE_STORAGE=hashed|plain`, `src/config.rs`). Two
+//! key is what the database sees (`PHONE_STORAGE=hashed|plain`, src/config/). Two
 //! types keep them apart; [`PhoneKey::of`] is the one way from the first to the second.
 
 use std::fmt;
 
-use crate::ciu::Salt;
+use crate::code::Salt;
 use crate::config::PhoneStorage;
 use crate::telemetry::mask_phone;
 
-/// A phone number as the channel gives it, in international form (`+243...`). Logs
-/// see it masked: `Display` and `Debug` print `+243*****4567`.
+/// A phone number as the channel gives it, in international form (`+243...`), or, for
+/// a WhatsApp user known without a number, their business-scoped user id (`CD.1349…`,
+/// src/channels/meta/parse.rs): either way the conversation's key. Logs see it masked:
+/// `Display` and `Debug` print `+243*****4567`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
 

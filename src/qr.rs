@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 
-use crate::ciu::Salt;
+use crate::code::Salt;
 use crate::config::Settings;
 use crate::seal::Sealer;
 use crate::store::{Store, StoreError};

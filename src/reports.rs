@@ -43,6 +43,16 @@ pub fn stats_text(stats: &Stats, backend: &str) -> String {
     for (day, count) in &stats.per_day {
         text.push_str(&format!("  {day} : {count}\n"));
     }
+    text.push_str("\nCIU par canal (twilio : WhatsApp par Twilio, sms, meta…) :\n");
+    if stats.per_channel.is_empty() {
+        text.push_str("  aucun CIU\n");
+    }
+    for (channel, count) in &stats.per_channel {
+        let channel = channel
+            .as_deref()
+            .unwrap_or("non enregistré (avant la migration 0008)");
+        text.push_str(&format!("  {channel} : {count}\n"));
+    }
     text
 }
 
@@ -54,6 +64,10 @@ pub fn stats_json(stats: &Stats) -> serde_json::Value {
         "unique_users": stats.unique_users,
         "per_day": stats.per_day.iter().map(|(day, count)| serde_json::json!({
             "date": day.to_string(),
+            "count": count,
+        })).collect::<Vec<_>>(),
+        "per_channel": stats.per_channel.iter().map(|(channel, count)| serde_json::json!({
+            "channel": channel,
             "count": count,
         })).collect::<Vec<_>>(),
     })
@@ -132,6 +146,7 @@ mod tests {
             total_codes: 5,
             unique_users: 4,
             per_day: vec![(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(), 3)],
+            per_channel: vec![(Some("sms".to_owned()), 3), (None, 2)],
         };
         let text = stats_text(&stats, "sqlite");
         assert!(text.contains("Nombre total de CIU générés : 5"), "{text}");
@@ -140,18 +155,25 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("  2026-11-24 : 3"), "{text}");
+        assert!(text.contains("  sms : 3"), "{text}");
+        assert!(
+            text.contains("  non enregistré (avant la migration 0008) : 2"),
+            "{text}"
+        );
         assert_eq!(
             stats_json(&stats),
             serde_json::json!({
                 "total_uics": 5,
                 "unique_users": 4,
                 "per_day": [{"date": "2026-11-24", "count": 3}],
+                "per_channel": [{"channel": "sms", "count": 3}, {"channel": null, "count": 2}],
             })
         );
         let empty = Stats {
             total_codes: 0,
             unique_users: 0,
             per_day: Vec::new(),
+            per_channel: Vec::new(),
         };
         assert!(stats_text(&empty, "sqlite").contains("aucun CIU sur cette période"));
     }

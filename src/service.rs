@@ -7,7 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use crate::ciu::{derivation_fingerprint, Salt};
+use crate::channels::ChannelId;
+use crate::code::{derivation_fingerprint, Salt};
 use crate::config::PhoneStorage;
 use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session, Turn};
 use crate::phone::{PhoneKey, PhoneNumber};
@@ -15,11 +16,15 @@ use crate::seal::Sealer;
 use crate::store::{Claim, NewRecord, OutboundRow, Registered, Store, StoreError, StoreTx};
 use crate::telemetry::Metrics;
 
+mod ussd;
+
+pub use ussd::UssdAnswer;
+
 /// A message as a channel adapter hands it over.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
-    pub channel: &'static str,
-    /// The sender.
+    pub channel: ChannelId,
+    /// The sender: a number, or a WhatsApp user id (src/phone.rs).
     pub phone: &'a PhoneNumber,
     /// The provider's id (Twilio `MessageSid`, Meta `wamid`), for deduplication.
     pub message_id: Option<&'a str>,
@@ -107,7 +112,7 @@ impl Bot {
     /// after the code), sealed like every outbox row, and wakes the worker.
     pub async fn queue_message(
         &self,
-        channel: &str,
+        channel: ChannelId,
         phone: &PhoneNumber,
         body: &serde_json::Value,
         now: DateTime<Utc>,
@@ -138,9 +143,15 @@ impl Bot {
             Claimed::New(tx) => tx,
             Claimed::Replayed(handled) => return Ok(handled),
         };
-        let engine = Engine::new(&self.flow, &self.salt);
+        let engine = match message.channel.is_whatsapp() {
+            true => Engine::new(&self.flow, &self.salt),
+            false => Engine::new(&self.flow, &self.salt).without_markup(),
+        };
         let (mut turn, was_active) = self.run_engine(&engine, &mut tx, &message, now).await?;
         let code = self.register(&engine, &mut tx, &mut turn, now).await?;
+        if let Some(code) = &code {
+            tx.note_channel(code, message.channel).await?;
+        }
         self.metrics
             .events(message.channel, &turn.events, was_active);
         let queued = self.persist(&mut tx, &message, &turn, now).await?;
@@ -175,13 +186,13 @@ impl Bot {
         let (channel, phone) = (message.channel, message.phone);
         let replies = match message.reply_via {
             ReplyVia::Inline => {
-                tracing::info!(channel, %phone, "duplicate delivery: previous reply sent again");
+                tracing::info!(%channel, %phone, "duplicate delivery: previous reply sent again");
                 reply
                     .and_then(|r| self.open_replies(&r))
                     .unwrap_or_default()
             }
             ReplyVia::Outbox(_) => {
-                tracing::info!(channel, %phone, "duplicate delivery: already answered");
+                tracing::info!(%channel, %phone, "duplicate delivery: already answered");
                 Vec::new()
             }
         };
@@ -200,6 +211,21 @@ impl Bot {
         message: &Message<'_>,
         now: DateTime<Utc>,
     ) -> Result<(Turn, bool), StoreError> {
+        let (session, was_active) = self.load_open_session(engine, tx).await?;
+        let inbound = Inbound {
+            text: message.text,
+            media_count: message.media_count,
+        };
+        Ok((engine.handle(session, &inbound, now), was_active))
+    }
+
+    /// The stored session of the transaction's person, opened, and whether its
+    /// conversation was under way (for the metrics).
+    async fn load_open_session(
+        &self,
+        engine: &Engine<'_>,
+        tx: &mut StoreTx,
+    ) -> Result<(Option<Session>, bool), StoreError> {
         let session = tx.load_session().await?.map(|stored| {
             match stored.state.as_deref().and_then(|s| self.open_session(s)) {
                 Some(session) => session,
@@ -209,11 +235,7 @@ impl Bot {
             }
         });
         let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
-        let inbound = Inbound {
-            text: message.text,
-            media_count: message.media_count,
-        };
-        Ok((engine.handle(session, &inbound, now), was_active))
+        Ok((session, was_active))
     }
 
     /// Gives the code the conversation reached, when it reached one, and puts it (or

@@ -6,6 +6,9 @@
 //! `# comment`, `!wait MINUTES` (advance the clock), `!media` (an image without text),
 //! `!empty` (a message with no text), `!phone NAME` (switch to another phone; the
 //! registry is shared). Blank lines are ignored.
+//! `!ussd` switches to USSD screens (src/channels/ussd/): messages in their short form,
+//! each reply one `CON `/`END ` screen; `!dial` then opens a new USSD session (the
+//! first, empty request: where the conversation was, or the welcome).
 //!
 //! Transcript: `> message`, then each reply's lines as `< line` (`<` alone for a blank
 //! line inside a reply), and an empty line after each reply.
@@ -13,7 +16,8 @@
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
-use crate::ciu::{CiuRequest, Salt};
+use crate::channels::ussd::{render_screen, Next};
+use crate::code::{CiuRequest, Salt};
 use crate::flow::{Engine, Flow, Inbound, Registration, Session, Turn};
 
 /// Fixed salt for trying flows without configuration. Codes made with it are not valid
@@ -48,6 +52,8 @@ impl MemoryRegistry {
 /// A conversation bench: sessions per phone, a shared registry, a clock.
 pub struct Simulator<'a> {
     engine: Engine<'a>,
+    /// Replies as USSD screens (`!ussd`).
+    ussd: bool,
     sessions: HashMap<String, Session>,
     pub registry: MemoryRegistry,
     pub now: DateTime<Utc>,
@@ -57,6 +63,7 @@ impl<'a> Simulator<'a> {
     pub fn new(flow: &'a Flow, salt: &'a Salt, now: DateTime<Utc>) -> Self {
         Simulator {
             engine: Engine::new(flow, salt),
+            ussd: false,
             sessions: HashMap::new(),
             registry: MemoryRegistry::default(),
             now,
@@ -66,14 +73,33 @@ impl<'a> Simulator<'a> {
     /// Sends one message from `phone` and returns the replies as plain text.
     pub fn send(&mut self, phone: &str, text: &str, media_count: u32) -> Vec<String> {
         let session = self.sessions.remove(phone);
-        let mut turn: Turn = self
+        let turn: Turn = self
             .engine
             .handle(session, &Inbound { text, media_count }, self.now);
+        self.finish(phone, turn)
+    }
+
+    /// A new USSD session of `phone` (its first, empty request).
+    pub fn dial(&mut self, phone: &str) -> Vec<String> {
+        let session = self.sessions.remove(phone);
+        let turn = self.engine.resume(session, self.now);
+        self.finish(phone, turn)
+    }
+
+    fn finish(&mut self, phone: &str, mut turn: Turn) -> Vec<String> {
         if let Some(request) = turn.registration.take() {
             let registration = self.registry.register(&request);
             self.engine.deliver(&mut turn, &registration);
         }
+        let next = if turn.session.phase.is_active() {
+            Next::Continue
+        } else {
+            Next::End
+        };
         self.sessions.insert(phone.to_owned(), turn.session);
+        if self.ussd {
+            return vec![render_screen(&turn.replies, next)];
+        }
         turn.replies.iter().map(|r| r.plain_text()).collect()
     }
 
@@ -100,6 +126,17 @@ impl<'a> Simulator<'a> {
                 phone = name.trim().to_owned();
                 transcript.push_str(&format!("{line}\n"));
                 continue;
+            } else if line == "!ussd" {
+                self.ussd = true;
+                self.engine = Engine::new(self.engine.flow, self.engine.salt).for_ussd();
+                transcript.push_str(&format!("{line}\n"));
+                continue;
+            } else if line == "!dial" {
+                transcript.push_str(&format!("{line}\n"));
+                let screens = self.dial(&phone);
+                push_replies(&mut transcript, &screens);
+                self.now += Duration::seconds(20);
+                continue;
             } else if line == "!media" {
                 ("", 1)
             } else if line == "!empty" {
@@ -108,18 +145,24 @@ impl<'a> Simulator<'a> {
                 (line, 0)
             };
             transcript.push_str(&format!("> {line}\n"));
-            for reply in self.send(&phone, text, media) {
-                for reply_line in reply.lines() {
-                    if reply_line.is_empty() {
-                        transcript.push_str("<\n");
-                    } else {
-                        transcript.push_str(&format!("< {reply_line}\n"));
-                    }
-                }
-                transcript.push('\n');
-            }
+            let replies = self.send(&phone, text, media);
+            push_replies(&mut transcript, &replies);
             self.now += Duration::seconds(20);
         }
         transcript
+    }
+}
+
+/// Each reply's lines as `< line` (`<` alone for a blank line), then an empty line.
+fn push_replies(transcript: &mut String, replies: &[String]) {
+    for reply in replies {
+        for reply_line in reply.lines() {
+            if reply_line.is_empty() {
+                transcript.push_str("<\n");
+            } else {
+                transcript.push_str(&format!("< {reply_line}\n"));
+            }
+        }
+        transcript.push('\n');
     }
 }

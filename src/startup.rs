@@ -7,13 +7,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::channels::meta::GraphClient;
+use crate::channels::ReplySender;
 use crate::config::{DatabaseSettings, Settings};
 use crate::diagnostics::Diagnostic;
 use crate::flow;
 use crate::http::{router, AppState};
 use crate::outbox::{OutboxWorker, RetryPolicy};
 use crate::service::Bot;
-use crate::store::Store;
+use crate::store::{DerivationStatus, Store};
 
 /// The flow or catalogs have errors: the server must not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +24,8 @@ pub struct FlowErrors(pub Vec<Diagnostic>);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    /// Sends the Meta channel's replies; `None` when that channel is off.
-    outbox: Option<OutboxWorker>,
+    /// One worker per enabled channel whose replies go through an API (Meta).
+    outboxes: Vec<OutboxWorker>,
 }
 
 /// Loads and checks the flow, applying the configured session timeout.
@@ -62,29 +63,21 @@ impl Application {
         let flow = load_flow(&settings)?;
         let store = connect_store(&settings.database()).await?;
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
-        warn_if_derivation_changed(&bot).await?;
+        refuse_if_derivation_changed(&bot).await?;
         warn_if_qr_images_unreachable(&settings);
         let listener = TcpListener::bind(settings.listen_address())
             .await
             .with_context(|| format!("impossible d'écouter sur {}", settings.listen_address()))?;
         let bot = Arc::new(bot);
-        let outbox = match settings.channels.meta {
-            true => GraphClient::new(&settings.meta)
-                .context("impossible de préparer le client de la Graph API")?
-                .map(|graph| {
-                    OutboxWorker::new(
-                        bot.clone(),
-                        graph,
-                        RetryPolicy::new(settings.meta.retry_base),
-                    )
-                }),
-            false => None,
-        };
+        let outboxes = reply_senders(&settings)?
+            .into_iter()
+            .map(|(sender, policy)| OutboxWorker::new(bot.clone(), sender, policy))
+            .collect();
         let state = AppState::new(bot, Arc::new(settings));
         Ok(Application {
             listener,
             state,
-            outbox,
+            outboxes,
         })
     }
 
@@ -119,7 +112,7 @@ impl Application {
                 }
             }
         });
-        if let Some(worker) = self.outbox {
+        for worker in self.outboxes {
             workers.spawn(worker.run());
         }
         tracing::info!(address = %self.listener.local_addr()?, "listening");
@@ -132,19 +125,49 @@ impl Application {
     }
 }
 
-/// Codes issued under another derivation (salt, steps, extraction, template, hash) will
-/// not match the ones this configuration produces: say so loudly at start.
-async fn warn_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
-    if let Some(previous) = bot.store.latest_fingerprint(&bot.flow.def.id).await? {
-        if previous != bot.fingerprint {
-            tracing::warn!(current = %bot.fingerprint, previous = %previous, "{}", DERIVATION_CHANGED);
+/// The enabled channels whose replies are sent through an API, each with its sender
+/// and retry policy (src/outbox.rs runs one worker per channel).
+fn reply_senders(settings: &Settings) -> anyhow::Result<Vec<(Arc<dyn ReplySender>, RetryPolicy)>> {
+    let mut senders: Vec<(Arc<dyn ReplySender>, RetryPolicy)> = Vec::new();
+    if settings.channels.meta {
+        let graph = GraphClient::new(&settings.meta)
+            .context("impossible de préparer le client de la Graph API")?;
+        if let Some(graph) = graph {
+            senders.push((Arc::new(graph), RetryPolicy::new(settings.meta.retry_base)));
         }
+    }
+    Ok(senders)
+}
+
+/// Codes issued under another derivation (salt, steps, spelling rules, gazetteer,
+/// extraction, template, hash) would not match the ones this configuration produces:
+/// the same person would be counted twice. `serve` does not start until the deployer
+/// confirms the change with `ciu derivation --accept`.
+async fn refuse_if_derivation_changed(bot: &Bot) -> anyhow::Result<()> {
+    let status = bot
+        .store
+        .derivation_status(&bot.flow.def.id, &bot.fingerprint)
+        .await
+        .context("impossible de lire les dérivations déjà utilisées")?;
+    if let DerivationStatus::Changed { previous } = status {
+        anyhow::bail!("{}", derivation_changed(&previous, &bot.fingerprint));
     }
     Ok(())
 }
 
-/// Shown by `serve` and `check` when the codes would change.
-pub const DERIVATION_CHANGED: &str = "ATTENTION : la façon de calculer les codes (sel, questions, validation, extraction, modèle ou hachage) a changé depuis le dernier code enregistré : une même personne recevra désormais un AUTRE code. Si ce n'est pas voulu, remettez l'ancien flows/ciu.yaml et l'ancien UIC_SALT. / WARNING: the code derivation changed since the last stored code; the same person will now get a DIFFERENT code.";
+/// Said by `serve` (which then stops), `check` and `derivation` when the codes would
+/// change: what happened, and the two ways out.
+pub fn derivation_changed(previous: &str, current: &str) -> String {
+    format!(
+        "la façon de calculer les codes (sel, questions, règles d'orthographe, lieux, \
+         extraction, modèle ou hachage) a changé depuis le dernier code enregistré \
+         (empreinte {previous}, maintenant {current}) : une même personne recevrait \
+         désormais un AUTRE code et serait comptée deux fois. Si ce n'est pas voulu, remettez \
+         l'ancien dossier flows/ et l'ancien UIC_SALT. Si c'est voulu, confirmez-le avec \
+         `ciu derivation --accept {current}` puis relancez."
+    )
+}
+
 /// QR images are links the channel downloads: without a public address there is none.
 fn warn_if_qr_images_unreachable(settings: &Settings) {
     if settings.enable_qr_code && settings.public_base_url.is_none() {

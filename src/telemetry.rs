@@ -8,6 +8,7 @@ use prometheus::{
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
+use crate::channels::ChannelId;
 use crate::flow::Event;
 
 /// `+243991234567` → `+243*****4567`: enough to tell two people apart in a log, not
@@ -137,8 +138,8 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn events(&self, channel: &str, events: &[Event], was_active: bool) {
-        self.messages.with_label_values(&[channel]).inc();
+    pub fn events(&self, channel: ChannelId, events: &[Event], was_active: bool) {
+        self.messages.with_label_values(&[channel.label()]).inc();
         for event in events {
             match event {
                 Event::Started => self.started.inc(),
@@ -176,27 +177,31 @@ impl Metrics {
         self.possible_duplicates.inc_by(pairs);
     }
 
-    pub fn duplicate(&self, channel: &str) {
-        self.duplicates.with_label_values(&[channel]).inc();
+    pub fn duplicate(&self, channel: ChannelId) {
+        self.duplicates.with_label_values(&[channel.label()]).inc();
     }
 
-    pub fn reply_sent(&self, channel: &str) {
-        self.replies_sent.with_label_values(&[channel]).inc();
-    }
-
-    pub fn send_retry(&self, channel: &str) {
-        self.send_retries.with_label_values(&[channel]).inc();
-    }
-
-    pub fn send_failed(&self, channel: &str, reason: &str) {
-        self.send_failures
-            .with_label_values(&[channel, reason])
+    pub fn reply_sent(&self, channel: ChannelId) {
+        self.replies_sent
+            .with_label_values(&[channel.label()])
             .inc();
     }
 
-    pub fn observe(&self, channel: &str) -> prometheus::HistogramTimer {
+    pub fn send_retry(&self, channel: ChannelId) {
+        self.send_retries
+            .with_label_values(&[channel.label()])
+            .inc();
+    }
+
+    pub fn send_failed(&self, channel: ChannelId, reason: &str) {
+        self.send_failures
+            .with_label_values(&[channel.label(), reason])
+            .inc();
+    }
+
+    pub fn observe(&self, channel: ChannelId) -> prometheus::HistogramTimer {
         self.webhook_seconds
-            .with_label_values(&[channel])
+            .with_label_values(&[channel.label()])
             .start_timer()
     }
 

@@ -5,6 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Repeated keys and misplaced values inside a `type:` block (tests/check/keys.rs).
+#[path = "check/keys.rs"]
+mod keys;
+/// SMS segments within the flow's limit (tests/check/sms.rs).
+#[path = "check/sms.rs"]
+mod sms;
+/// The code template's checks (tests/check/template.rs).
+#[path = "check/template.rs"]
+mod template;
+/// USSD screens fit in 182 characters (tests/check/ussd.rs).
+#[path = "check/ussd.rs"]
+mod ussd;
+
 struct Copy {
     dir: tempfile::TempDir,
 }
@@ -136,17 +149,6 @@ fn duplicate_step_ids() {
     c.edit(FLOW, "  - id: last_name", "  - id: first_name");
     let line = c.line_of(FLOW, "prompt: q-last-name") - 1;
     assert_error(&c, FLOW, line, "déjà utilisé");
-}
-
-#[test]
-fn template_variable_that_is_no_step() {
-    let c = Copy::new();
-    c.edit(
-        FLOW,
-        "{{ last_name }}-{{ hash }}",
-        "{{ surname }}-{{ hash }}",
-    );
-    assert_error(&c, FLOW, c.line_of(FLOW, "{{ surname }}"), "surname");
 }
 
 #[test]
@@ -351,13 +353,6 @@ fn a_question_label_too_long_for_the_correction_list() {
         c.line_of("locales/en/ciu.ftl", "label-first-name"),
         "24",
     );
-}
-
-#[test]
-fn the_hash_must_be_shown_as_is() {
-    let c = Copy::new();
-    c.edit(FLOW, "{{ hash }}\"", "{{ hash | lower }}\"");
-    assert_error(&c, FLOW, c.line_of(FLOW, "hash | lower"), "tel quel");
 }
 
 #[test]

@@ -201,3 +201,139 @@ fn simulate_and_serve_give_one_code_for_the_same_answers() {
         with_salt
     );
 }
+
+/// `serve` with these variables: whether it would start (the real build path, port 0).
+fn serve_builds(dir: &Path, vars: &[(&str, &str)]) -> Result<(), String> {
+    let mut all: Vec<(&str, &str)> = vec![("PORT", "0"), ("HOST", "127.0.0.1")];
+    all.extend_from_slice(vars);
+    let settings = Settings::from_lookup(
+        |name| {
+            all.iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| value.to_string())
+        },
+        dir,
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(ciu::startup::Application::build(settings))
+        .map(drop)
+        .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn a_changed_derivation_stops_serve_until_the_deployer_confirms_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
+    let flow = root().join("flows/ciu.yaml").display().to_string();
+    let locales = root().join("locales").display().to_string();
+    let vars = |salt: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", url.clone()),
+            ("UIC_SALT", salt.to_owned()),
+            ("FLOW_PATH", flow.clone()),
+            ("LOCALES_DIR", locales.clone()),
+        ]
+    };
+    let run = |args: &[&str], vars: &[(&'static str, String)]| {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ciu(dir.path(), args, &vars)
+    };
+    let serve = |vars: &[(&'static str, String)]| {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        serve_builds(dir.path(), &vars)
+    };
+    let old = vars(SALT);
+    let seeded = run(&["bench", "--seed", "30"], &old);
+    assert!(seeded.status.success(), "{}", stderr_of(&seeded));
+
+    // Same configuration: nothing to confirm anywhere.
+    let same = run(&["derivation"], &old);
+    assert!(same.status.success(), "{}", stderr_of(&same));
+    let shown = String::from_utf8_lossy(&same.stdout).into_owned();
+    assert!(shown.contains("30 code(s)"), "{shown}");
+    assert!(shown.contains("Les codes ne changent pas"), "{shown}");
+    assert!(run(&["check"], &old).status.success());
+    assert!(serve(&old).is_ok());
+
+    // Another salt: check fails, derivation explains, serve refuses to start.
+    let new = vars("Another-cli-salt-9876543210-abc");
+    let check = run(&["check"], &new);
+    assert!(!check.status.success());
+    assert!(
+        stderr_of(&check).contains("a changé"),
+        "{}",
+        stderr_of(&check)
+    );
+    let refused = run(&["derivation"], &new);
+    assert!(!refused.status.success());
+    let explained = stderr_of(&refused);
+    assert!(explained.contains("AUTRE code"), "{explained}");
+    let stdout = String::from_utf8_lossy(&refused.stdout).into_owned();
+    let fingerprint = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Empreinte de la dérivation de cette configuration : "))
+        .unwrap()
+        .to_owned();
+    assert!(explained.contains(&format!("ciu derivation --accept {fingerprint}")));
+    let error = serve(&new).unwrap_err();
+    assert!(error.contains("ciu derivation --accept"), "{error}");
+
+    // A fingerprint other than the one shown is not a confirmation.
+    let wrong = run(&["derivation", "--accept", "0123456789abcdef"], &new);
+    assert!(!wrong.status.success());
+    assert!(serve(&new).is_err());
+
+    // Confirmed: serve starts, check passes.
+    let accepted = run(&["derivation", "--accept", &fingerprint], &new);
+    assert!(accepted.status.success(), "{}", stderr_of(&accepted));
+    assert!(serve(&new).is_ok());
+    assert!(run(&["check"], &new).status.success());
+}
+
+#[test]
+fn spell_shows_what_answers_become_and_whether_they_give_one_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = root().join("flows/ciu.yaml").display().to_string();
+    let locales = root().join("locales").display().to_string();
+    let spell = |args: &[&str]| {
+        let mut all = vec!["spell", "--flow", &flow, "--locales", &locales];
+        all.extend_from_slice(args);
+        ciu(dir.path(), &all, &[])
+    };
+    let same = spell(&["last_name", "Tchisekedi", "Tshisekedi"]);
+    assert!(same.status.success(), "{}", stderr_of(&same));
+    let shown = String::from_utf8_lossy(&same.stdout).into_owned();
+    assert!(
+        shown.contains("TCH → TSH (") && shown.contains("spelling.yaml:"),
+        "{shown}"
+    );
+    assert!(shown.contains("forme canonique    : TSHISEKEDI"), "{shown}");
+    assert!(shown.contains("fragment du code   : TSHI"), "{shown}");
+    assert!(shown.contains("le même code"), "{shown}");
+
+    // A former name of a place: the gazetteer's place, with its line.
+    let place = spell(&["mother_birthplace", "Léopoldville"]);
+    let shown = String::from_utf8_lossy(&place.stdout).into_owned();
+    assert!(shown.contains("lieu du répertoire : Kinshasa ("), "{shown}");
+    assert!(shown.contains("fragment du code   : KINS"), "{shown}");
+
+    // Gendered forms stay apart.
+    let apart = spell(&["first_name", "Jean", "Jeanne"]);
+    let shown = String::from_utf8_lossy(&apart.stdout).into_owned();
+    assert!(shown.contains("des codes différents"), "{shown}");
+
+    // A refused answer says why, as the person would read it; an unknown step lists the
+    // real ones.
+    let refused = spell(&["birth_year", "3000"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains("4 chiffres"),
+        "{}",
+        stderr_of(&refused)
+    );
+    let unknown = spell(&["nom", "Kabila"]);
+    assert!(!unknown.status.success());
+    assert!(stderr_of(&unknown).contains("birth_year, mother_birthplace"));
+}

@@ -5,13 +5,13 @@
 use chrono::{TimeZone, Utc};
 use std::path::Path;
 
-use ciu::ciu::Salt;
+use ciu::code::Salt;
 use ciu::flow::{self, Flow};
 use ciu::simulate::Simulator;
 
-#[path = "common/sixth_question.rs"]
-mod sixth_question;
-use sixth_question::write_sixth_question_flow;
+#[path = "common/edited_flow.rs"]
+mod edited_flow;
+use edited_flow::{shipped_flow_text, write_sixth_question_flow};
 
 const SALT: &str = "Test-salt-0123456789-abcdef";
 
@@ -169,9 +169,7 @@ fn a_flow_change_restarts_sessions_begun_under_the_old_questions() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let old = shipped();
     let dir = tempfile::tempdir().unwrap();
-    let edited = std::fs::read_to_string(root.join("flows/ciu.yaml"))
-        .unwrap()
-        .replace("max_len: 60", "max_len: 50");
+    let edited = shipped_flow_text().replace("max_len: 60", "max_len: 50");
     std::fs::write(dir.path().join("ciu.yaml"), edited).unwrap();
     let new = flow::load(&dir.path().join("ciu.yaml"), &root.join("locales"))
         .unwrap()

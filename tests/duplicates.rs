@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ciu::bench::{seed_registry, SeedPlan};
-use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
+use ciu::code::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
 use ciu::store::{NewRecord, Store};
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
-use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
+use ciu::code::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
 use ciu::phone::PhoneKey;
 use ciu::qr::{QrPublisher, QR_LIFETIME};
@@ -224,6 +224,8 @@ async fn the_stats_command_counts_codes_days_and_phones() {
                     {"date": today, "count": 3},
                     {"date": two_days_ago, "count": 1},
                 ],
+                // Registered through the store directly: no channel recorded.
+                "per_channel": [{"channel": null, "count": 5}],
             })
         );
         let text = stdout_of(&ciu(&url, &["stats"]));

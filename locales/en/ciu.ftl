@@ -4,6 +4,7 @@
 ## Language
 language-name = English
 language-prompt = Choose your language
+    .ussd = Language
 language-invalid = Reply with a number from 1 to { $count }.
 language-set = We will continue in English.
 
@@ -12,6 +13,7 @@ welcome = Hello! This service gives you your Unique Identifier Code (CIU) in { $
         [one] question
        *[other] questions
     }. No names are kept.
+    .ussd = CIU in { $total } questions. No names are kept.
 ack = Thank you.
 q-birth-year = ({ $number }/{ $total }) In what year were you born?
     Example: 1985
@@ -26,10 +28,15 @@ q-last-name = ({ $number }/{ $total }) What is your family name?
 
 ## Summary labels
 label-birth-year = Year of birth
+    .ussd = Year
 label-mother-birthplace = Mother's place of birth
+    .ussd = Place (mother)
 label-first-name = First name
+    .ussd = First name
 label-birth-day = Day of birth
+    .ussd = Day
 label-last-name = Family name
+    .ussd = Family name
 
 ## Refused answers
 err-empty = I did not receive any text. Please reply in writing.
@@ -43,6 +50,7 @@ err-text-too-long = Answer too long: { $max } characters at most.
 err-choice = Reply with a number from 1 to { $count }.
 err-pattern = This answer is not in the right format.
 too-many-attempts = Too many attempts for this question. The conversation has ended. Send HELP for help, or any message to start again.
+    .ussd = Too many attempts. The conversation has ended. Dial again to start over.
 
 ## Commands
 help = Just answer the question. Commands:
@@ -50,14 +58,20 @@ help = Just answer the question. Commands:
     { $back }: previous question
     { $language }: change language
     { $stop }: stop and erase your answers
+    .ussd = Commands: { $restart }, { $back }, { $language }, { $stop }
 restarted = Starting again from the beginning.
 back-at-first = You are already at the first question.
 stopped = Stopped. Your answers have been erased. Send a message to start again.
+    .ussd = Stopped. Your answers are erased. Dial again to start over.
 
 ## Confirmation
 confirm-summary = Check your answers:
     { $summary }
     Is this correct?
+    .ussd =
+        Your answers:
+        { $summary }
+        Correct?
 summary-line = { $label }: { $answer }
 confirm-yes = Yes
 confirm-no = No
@@ -69,6 +83,10 @@ list-button = Choose
 result-new = Your CIU has been created:
     { $code }
     Keep it safe: you will need it at every visit.
+    .ussd =
+        Your CIU:
+        { $code }
+        Keep it for every visit.
 result-existing = This code was already created with the same answers:
     { $code }
 result-unavailable = Sorry, your code cannot be generated right now. Please contact the programme team.
@@ -76,6 +94,8 @@ result-unavailable = Sorry, your code cannot be generated right now. Please cont
 ## Session
 expired = Your session expired after { $minutes } minutes without a reply. Starting again.
 flow-changed = The questions have been updated. Starting again from the beginning.
+resumed = Picking up where you left off. To start again, send { $restart }.
+    .ussd = Resuming. To start again: { $restart }
 
 ## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
 q-birth-date = ({ $number }/{ $total }) What is your date of birth? (day, month, year)

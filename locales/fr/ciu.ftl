@@ -4,6 +4,7 @@
 ## Langue
 language-name = Français
 language-prompt = Choisissez votre langue
+    .ussd = Langue
 language-invalid = Répondez par un chiffre de 1 à { $count }.
 language-set = Nous continuons en français.
 
@@ -12,6 +13,7 @@ welcome = Bonjour ! Ce service vous donne votre Code Identificateur Unique (CIU)
         [one] question
        *[other] questions
     }. Aucun nom n'est conservé.
+    .ussd = CIU en { $total } questions. Aucun nom n'est conservé.
 ack = Merci.
 q-birth-year = ({ $number }/{ $total }) En quelle année êtes-vous né(e) ?
     Exemple : 1985
@@ -26,10 +28,15 @@ q-last-name = ({ $number }/{ $total }) Quel est votre nom de famille ?
 
 ## Libellés du résumé
 label-birth-year = Année de naissance
+    .ussd = Année
 label-mother-birthplace = Lieu de naissance (mère)
+    .ussd = Lieu (mère)
 label-first-name = Prénom
+    .ussd = Prénom
 label-birth-day = Jour de naissance
+    .ussd = Jour
 label-last-name = Nom de famille
+    .ussd = Nom
 
 ## Réponses refusées
 err-empty = Je n'ai pas reçu de texte. Répondez par écrit, s'il vous plaît.
@@ -43,6 +50,7 @@ err-text-too-long = Réponse trop longue : { $max } caractères au maximum.
 err-choice = Répondez par un chiffre de 1 à { $count }.
 err-pattern = Cette réponse n'a pas le format attendu.
 too-many-attempts = Trop d'essais pour cette question. La conversation est terminée. Envoyez AIDE pour de l'aide, ou un message pour recommencer.
+    .ussd = Trop d'essais. Conversation terminée. Composez à nouveau pour recommencer.
 
 ## Commandes
 help = Répondez simplement à la question. Commandes :
@@ -50,14 +58,20 @@ help = Répondez simplement à la question. Commandes :
     { $back } : question précédente
     { $language } : changer de langue
     { $stop } : arrêter et effacer vos réponses
+    .ussd = Commandes : { $restart }, { $back }, { $language }, { $stop }
 restarted = Nous recommençons depuis le début.
 back-at-first = Vous êtes déjà à la première question.
 stopped = C'est arrêté. Vos réponses ont été effacées. Envoyez un message pour recommencer.
+    .ussd = Arrêté. Vos réponses sont effacées. Composez à nouveau pour recommencer.
 
 ## Confirmation
 confirm-summary = Vérifiez vos réponses :
     { $summary }
     Est-ce correct ?
+    .ussd =
+        Vos réponses :
+        { $summary }
+        Correct ?
 summary-line = { $label } : { $answer }
 confirm-yes = Oui
 confirm-no = Non
@@ -69,6 +83,10 @@ list-button = Choisir
 result-new = Votre CIU a été généré :
     { $code }
     Gardez-le bien : il vous sera demandé à chaque visite.
+    .ussd =
+        Votre CIU :
+        { $code }
+        Gardez-le pour chaque visite.
 result-existing = Ce code a déjà été généré avec les mêmes informations :
     { $code }
 result-unavailable = Désolé, votre code ne peut pas être généré pour le moment. Contactez l'équipe du programme.
@@ -76,6 +94,8 @@ result-unavailable = Désolé, votre code ne peut pas être généré pour le mo
 ## Session
 expired = Votre session a expiré après { $minutes } minutes sans réponse. Nous recommençons.
 flow-changed = Les questions ont été mises à jour. Nous recommençons depuis le début.
+resumed = Nous reprenons là où vous en étiez. Pour recommencer, envoyez { $restart }.
+    .ussd = On reprend. Pour recommencer : { $restart }
 
 ## Date de naissance complète (validateur date, voir CUSTOMIZING_QUESTIONS.md)
 q-birth-date = ({ $number }/{ $total }) Quelle est votre date de naissance ? (jour, mois, année)

@@ -6,11 +6,13 @@
 ## Language
 language-name = Lingala
 language-prompt = Pona monoko na yo
+    .ussd = Monoko
 language-invalid = Yanola na nimero kobanda 1 tii { $count }.
 language-set = Tokokoba na Lingala.
 
 ## Welcome and questions
 welcome = Mbote! Na mituna { $total }, mosala oyo ekopesa yo Code Identificateur Unique (CIU) na yo. Tobombaka kombo ata moko te.
+    .ussd = CIU na mituna { $total }. Tobombaka kombo te.
 ack = Matondo.
 q-birth-year = ({ $number }/{ $total }) Obotama na mobu nini?
     Ndakisa: 1985
@@ -25,10 +27,15 @@ q-last-name = ({ $number }/{ $total }) Kombo na yo ya libota?
 
 ## Summary labels
 label-birth-year = Mobu ya kobotama
+    .ussd = Mobu
 label-mother-birthplace = Esika mama abotama
+    .ussd = Esika (mama)
 label-first-name = Kombo ya liboso
+    .ussd = Kombo
 label-birth-day = Mokolo ya kobotama
+    .ussd = Mokolo
 label-last-name = Kombo ya libota
+    .ussd = Libota
 
 ## Refused answers
 err-empty = Nazwi makomi te. Nabondeli yo, yanola na kokoma.
@@ -42,6 +49,7 @@ err-text-too-long = Eyano eleki molai: koleka ba-lettre { $max } te.
 err-choice = Yanola na nimero kobanda 1 tii { $count }.
 err-pattern = Lolenge ya eyano oyo ebongi te.
 too-many-attempts = Omeki mbala mingi mpo na motuna oyo. Lisolo esili. Tinda LISALISI mpo na kozwa lisalisi, to nsango mpo na kobanda lisusu.
+    .ussd = Omeki mbala mingi. Lisolo esili. Benga lisusu mpo na kobanda.
 
 ## Commands
 help = Yanola kaka motuna. Okoki mpe kotinda:
@@ -49,14 +57,20 @@ help = Yanola kaka motuna. Okoki mpe kotinda:
     { $back }: motuna oyo eleki
     { $language }: kobongola monoko
     { $stop }: kotika mpe kolongola biyano na yo
+    .ussd = Mitindo : { $restart }, { $back }, { $language }, { $stop }
 restarted = Tozongi na ebandeli.
 back-at-first = Oyo nde motuna ya liboso.
 stopped = Esili. Biyano na yo elongolami. Tinda nsango mpo na kobanda lisusu.
+    .ussd = Esili. Biyano elongolami. Benga lisusu mpo na kobanda.
 
 ## Confirmation
 confirm-summary = Tala malamu biyano na yo:
     { $summary }
     Ezali malamu?
+    .ussd =
+        Biyano na yo:
+        { $summary }
+        Ezali malamu?
 summary-line = { $label }: { $answer }
 confirm-yes = Ee
 confirm-no = Te
@@ -68,6 +82,10 @@ list-button = Pona
 result-new = CIU na yo esalemi:
     { $code }
     Bomba yango malamu: bakosenga yo yango mbala nyonso okoya.
+    .ussd =
+        CIU na yo:
+        { $code }
+        Bomba yango mpo na mbala nyonso.
 result-existing = Code oyo esilaki kosalema na biyano ndenge moko:
     { $code }
 result-unavailable = Bolimbisi, tokoki kosala code na yo sikoyo te. Solola na ekipe ya programme.
@@ -75,6 +93,8 @@ result-unavailable = Bolimbisi, tokoki kosala code na yo sikoyo te. Solola na ek
 ## Session
 expired = Lisolo esili mpo oyanoli te na miniti { $minutes }. Tobandi lisusu.
 flow-changed = Mituna ebongwani. Tozongi na ebandeli.
+resumed = Tozongeli esika otikaki. Mpo na kobanda sika, tinda { $restart }.
+    .ussd = Tozongeli. Mpo na kobanda sika: { $restart }
 
 ## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
 q-birth-date = ({ $number }/{ $total }) Obotamaki mokolo nini? (mokolo, sanza, mobu)

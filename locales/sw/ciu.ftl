@@ -6,11 +6,13 @@
 ## Language
 language-name = Kiswahili
 language-prompt = Chagua lugha yako
+    .ussd = Lugha
 language-invalid = Jibu kwa nambari kati ya 1 na { $count }.
 language-set = Tunaendelea kwa Kiswahili.
 
 ## Welcome and questions
 welcome = Karibu! Huduma hii inakupa Code Identificateur Unique (CIU) yako kwa maswali { $total }. Hakuna jina linalohifadhiwa.
+    .ussd = CIU kwa maswali { $total }. Hakuna jina linalohifadhiwa.
 ack = Asante.
 q-birth-year = ({ $number }/{ $total }) Ulizaliwa mwaka gani?
     Mfano: 1985
@@ -25,10 +27,15 @@ q-last-name = ({ $number }/{ $total }) Jina lako la ukoo ni nani?
 
 ## Summary labels
 label-birth-year = Mwaka wa kuzaliwa
+    .ussd = Mwaka
 label-mother-birthplace = Mahali mama alipozaliwa
+    .ussd = Mahali (mama)
 label-first-name = Jina la kwanza
+    .ussd = Jina
 label-birth-day = Siku ya kuzaliwa
+    .ussd = Siku
 label-last-name = Jina la ukoo
+    .ussd = Ukoo
 
 ## Refused answers
 err-empty = Sikupokea maandishi. Tafadhali jibu kwa maandishi.
@@ -42,6 +49,7 @@ err-text-too-long = Jibu ni refu mno: usizidi herufi { $max }.
 err-choice = Jibu kwa nambari kati ya 1 na { $count }.
 err-pattern = Jibu hili halina muundo unaotakiwa.
 too-many-attempts = Umejaribu mara nyingi mno kwa swali hili. Mazungumzo yamekwisha. Tuma MSAADA kupata msaada, au ujumbe wowote kuanza upya.
+    .ussd = Majaribio mengi mno. Mazungumzo yamekwisha. Piga tena kuanza upya.
 
 ## Commands
 help = Jibu swali tu. Amri:
@@ -49,14 +57,20 @@ help = Jibu swali tu. Amri:
     { $back }: swali lililopita
     { $language }: kubadili lugha
     { $stop }: kusimamisha na kufuta majibu yako
+    .ussd = Amri: { $restart }, { $back }, { $language }, { $stop }
 restarted = Tunaanza upya tangu mwanzo.
 back-at-first = Tayari uko kwenye swali la kwanza.
 stopped = Imesimamishwa. Majibu yako yamefutwa. Tuma ujumbe kuanza upya.
+    .ussd = Imesimamishwa. Majibu yamefutwa. Piga tena kuanza upya.
 
 ## Confirmation
 confirm-summary = Hakikisha majibu yako:
     { $summary }
     Je, ni sahihi?
+    .ussd =
+        Majibu yako:
+        { $summary }
+        Ni sahihi?
 summary-line = { $label }: { $answer }
 confirm-yes = Ndiyo
 confirm-no = Hapana
@@ -68,6 +82,10 @@ list-button = Chagua
 result-new = CIU yako imetengenezwa:
     { $code }
     Itunze vizuri: utaihitaji kila utakapokuja.
+    .ussd =
+        CIU yako:
+        { $code }
+        Iweke kwa kila ziara.
 result-existing = Msimbo huu tayari ulitengenezwa kwa taarifa zilezile:
     { $code }
 result-unavailable = Samahani, msimbo wako hauwezi kutengenezwa kwa sasa. Wasiliana na timu ya mpango.
@@ -75,6 +93,8 @@ result-unavailable = Samahani, msimbo wako hauwezi kutengenezwa kwa sasa. Wasili
 ## Session
 expired = Mazungumzo yamekwisha baada ya dakika { $minutes } bila jibu. Tunaanza upya.
 flow-changed = Maswali yamebadilishwa. Tunaanza upya tangu mwanzo.
+resumed = Tunaendelea ulipoishia. Kuanza upya, tuma { $restart }.
+    .ussd = Tunaendelea. Kuanza upya: { $restart }
 
 ## Full date of birth (validator date, see CUSTOMIZING_QUESTIONS.md)
 q-birth-date = ({ $number }/{ $total }) Tarehe yako ya kuzaliwa ni ipi? (siku, mwezi, mwaka)

@@ -1,5 +1,5 @@
 -- Possible duplicates (src/store/duplicates.rs): for each record, one keyed digest of
--- its canonical answers with one answer left out (src/ciu.rs, NearKey) — never an
+-- its canonical answers with one answer left out (src/code.rs, NearKey) — never an
 -- answer. Two records sharing a near key agree on every answer but one.
 CREATE TABLE uic_near_keys (
     near_key  BLOB    NOT NULL,

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use ciu::bench::{
-    cpu_time, resident_memory, run_load, seed_registry, start_floor_server, LoadPlan, SeedPlan,
+    cpu_time, resident_memory, run_load, run_ussd_load, seed_registry, start_floor_server,
+    LoadPlan, SeedPlan,
 };
 use ciu::config::SaltSettings;
 
@@ -33,6 +34,10 @@ pub struct BenchArgs {
     /// TwiML, started in this process.
     #[arg(long)]
     pub floor: bool,
+    /// Drive USSD sessions as Africa's Talking sends them (`--url …/ussd`) instead of
+    /// Twilio messages.
+    #[arg(long)]
+    pub ussd: bool,
     /// Process id of the server, to report its CPU time and memory after the load.
     #[arg(long)]
     pub server_pid: Option<u32>,
@@ -89,7 +94,12 @@ pub async fn run(args: BenchArgs) -> ExitCode {
         }
     }
     let cpu_before = args.server_pid.and_then(cpu_time);
-    let report = match run_load(&plan, true).await {
+    let load = if args.ussd {
+        run_ussd_load(&plan).await
+    } else {
+        run_load(&plan, true).await
+    };
+    let report = match load {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{e:#}");

@@ -3,9 +3,13 @@
 
 use std::process::ExitCode;
 
-use ciu::ciu::Salt;
+use std::path::Path;
+
+use ciu::code::derivation_fingerprint;
+use ciu::config::{DerivationSettings, DEV_SALT_FILE};
 use ciu::flow;
 use ciu::startup;
+use ciu::store::{DerivationStatus, Store};
 
 use super::FlowFiles;
 
@@ -27,8 +31,14 @@ pub fn run(files: &FlowFiles) -> ExitCode {
                     format!(" ({} avertissement(s))", loaded.warnings.len())
                 }
             );
-            compare_derivation(f);
-            ExitCode::SUCCESS
+            for line in flow::load::sms::sms_report(f) {
+                println!("{line}");
+            }
+            if compare_derivation(f) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(diagnostics) => {
             for d in &diagnostics {
@@ -41,56 +51,61 @@ pub fn run(files: &FlowFiles) -> ExitCode {
     }
 }
 
-/// With the salt (and the database) at hand, says whether this flow would give the
-/// same codes as the ones already issued. `main` has exported `.env`, so both are read
-/// from the environment; nothing is required.
-fn compare_derivation(flow: &flow::Flow) {
-    let salt = match std::env::var("UIC_SALT") {
-        Err(_) => {
-            println!("(UIC_SALT non défini : l'empreinte de la dérivation n'est pas comparée aux codes déjà émis.)");
-            return;
-        }
-        Ok(value) => match Salt::new(&value) {
-            Ok(salt) => salt,
-            Err(e) => {
-                eprintln!("UIC_SALT invalide, empreinte non calculée : {e}");
-                return;
+/// Says whether this flow would give the same codes as the ones already issued, with
+/// the salt and database `serve` would use (the development ones too). Nothing is
+/// created to find out; `false` when the codes would change (`serve` would refuse to
+/// start).
+fn compare_derivation(flow: &flow::Flow) -> bool {
+    let has_salt = std::env::var_os("UIC_SALT").is_some() || Path::new(DEV_SALT_FILE).exists();
+    if !has_salt {
+        println!("(Ni UIC_SALT ni {DEV_SALT_FILE} : aucun code n'a pu être émis avec ce sel, rien à comparer.)");
+        return true;
+    }
+    let settings = match DerivationSettings::from_env() {
+        Ok(settings) => settings,
+        Err(errors) => {
+            for error in &errors.0 {
+                eprintln!("{error}");
             }
-        },
+            eprintln!("(L'empreinte de la dérivation n'a pas été comparée aux codes déjà émis.)");
+            return true;
+        }
     };
-    let fingerprint = ciu::ciu::derivation_fingerprint(&salt, &flow.derivation);
+    let fingerprint = derivation_fingerprint(&settings.salt.salt, &flow.derivation);
     println!("Empreinte de la dérivation des codes : {fingerprint}");
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        println!("(DATABASE_URL non défini : pas de comparaison avec les codes déjà émis.)");
-        return;
-    };
+    let url = settings.database.url.expose();
     // Never create a database just to look into it.
     if let Some(path) = url.strip_prefix("sqlite://") {
-        if !std::path::Path::new(path).exists() {
+        let path = path.split('?').next().unwrap_or(path);
+        if !Path::new(path).exists() {
             println!("(La base {path} n'existe pas encore : aucun code émis à comparer.)");
-            return;
+            return true;
         }
     }
-    let previous = run_async_value(async {
-        let store = ciu::store::Store::connect(&url).await?;
-        store.latest_fingerprint(&flow.def.id).await
+    let status = run_async_value(async {
+        let store = Store::connect(url).await?;
+        store.derivation_status(&flow.def.id, &fingerprint).await
     });
-    match previous {
-        Some(Ok(Some(previous))) if previous != fingerprint => {
+    match status {
+        Some(Ok(DerivationStatus::Changed { previous })) => {
             eprintln!(
-                "{} (base : {previous}, ce flux : {fingerprint})",
-                startup::DERIVATION_CHANGED
+                "erreur : {} (base : {})",
+                startup::derivation_changed(&previous, &fingerprint),
+                settings.database.url_for_logs()
             );
+            eprintln!("1 erreur : `ciu serve` refusera de démarrer tant qu'elle n'est pas réglée.");
+            return false;
         }
-        Some(Ok(Some(_))) => {
-            println!("Identique à celle du dernier code enregistré : les codes ne changent pas.")
+        Some(Ok(DerivationStatus::Known)) => {
+            println!("Identique à celle des codes déjà émis : les codes ne changent pas.")
         }
-        Some(Ok(None)) => println!("(Aucun code encore émis dans la base.)"),
+        Some(Ok(DerivationStatus::NoCodes)) => println!("(Aucun code encore émis dans la base.)"),
         Some(Err(e)) => {
             eprintln!("Base de données non consultée ({e}) : l'empreinte n'a pas été comparée.")
         }
         None => eprintln!("Base de données non consultée : l'empreinte n'a pas été comparée."),
     }
+    true
 }
 
 fn run_async_value<T>(task: impl std::future::Future<Output = T>) -> Option<T> {

@@ -4,12 +4,14 @@
 pub mod bench;
 pub mod check;
 pub mod cleanup;
+pub mod derivation;
 pub mod duplicates;
 pub mod export;
 pub mod migrate;
 pub mod salt;
 pub mod serve;
 pub mod simulate;
+pub mod spell;
 pub mod stats;
 
 use std::io::Write;
@@ -29,6 +31,20 @@ pub struct FlowFiles {
     /// Dossier des catalogues de messages (un sous-dossier par langue).
     #[arg(long, env = "LOCALES_DIR", default_value = "locales")]
     pub locales: PathBuf,
+}
+
+/// The flow of `files`, ready to run; `None` after printing each of its errors.
+pub fn load_flow(files: &FlowFiles) -> Option<ciu::flow::Flow> {
+    match ciu::flow::load(&files.flow, &files.locales) {
+        Ok(loaded) => Some(loaded.flow),
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            eprintln!("Le flux a des erreurs : corrigez-les (ciu check) d'abord.");
+            None
+        }
+    }
 }
 
 /// Runs `task` on a multi-threaded runtime (the server and the database commands).

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ciu::ciu::Salt;
+use ciu::code::Salt;
 
 pub fn run() -> ExitCode {
     let salt = Salt::generate();

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ciu::config::{SaltSettings, SaltSource};
-use ciu::flow;
 use ciu::simulate::Simulator;
 
 use super::FlowFiles;
@@ -16,15 +15,8 @@ use super::FlowFiles;
 pub const QUIT_COMMAND: &str = "/quitter";
 
 pub fn run(files: &FlowFiles, script: Option<PathBuf>) -> ExitCode {
-    let loaded = match flow::load(&files.flow, &files.locales) {
-        Ok(l) => l,
-        Err(diagnostics) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
-            eprintln!("Le flux a des erreurs : corrigez-les (ciu check) avant de simuler.");
-            return ExitCode::FAILURE;
-        }
+    let Some(flow) = super::load_flow(files) else {
+        return ExitCode::FAILURE;
     };
     let salt = match SaltSettings::for_simulation_from_env() {
         Ok(salt) => salt,
@@ -38,7 +30,7 @@ pub fn run(files: &FlowFiles, script: Option<PathBuf>) -> ExitCode {
         files.flow.display(),
         salt_label(&salt.source)
     );
-    let mut simulator = Simulator::new(&loaded.flow, &salt.salt, chrono::Utc::now());
+    let mut simulator = Simulator::new(&flow, &salt.salt, chrono::Utc::now());
     if script.is_none() && std::io::stdin().is_terminal() {
         chat(&mut simulator);
         return ExitCode::SUCCESS;

@@ -5,10 +5,8 @@ use super::meta::{
 };
 use super::reader::Reader;
 use super::twilio::{read_twilio, require_twilio_secrets};
-use super::values::parse_route_path;
+use super::ussd::{check_ussd_path_is_free, read_ussd, require_ussd_secret, UssdSettings};
 use super::{Channels, Environment, MetaSettings, TwilioSettings};
-
-const DEFAULT_WEBHOOK_PATH: &str = "/whatsapp/webhook";
 /// Routes the service itself serves: a webhook path may not take one of them.
 const RESERVED_PATHS: [&str; 3] = ["/health", "/metrics", "/whatsapp/cleanup"];
 
@@ -16,7 +14,7 @@ pub(super) struct ChannelSettings {
     pub(super) channels: Channels,
     pub(super) twilio: TwilioSettings,
     pub(super) meta: MetaSettings,
-    pub(super) webhook_path: String,
+    pub(super) ussd: UssdSettings,
 }
 
 pub(super) fn read_channels(
@@ -26,21 +24,23 @@ pub(super) fn read_channels(
 ) -> ChannelSettings {
     let twilio = read_twilio(reader);
     let meta = read_meta(reader);
+    let ussd = read_ussd(reader);
     // Unset: Twilio, and Meta as soon as its number id is filled in.
     let channels = reader
         .parsed("CHANNELS", parse_channels)
         .unwrap_or(Channels {
             twilio: true,
             meta: meta.phone_number_id.is_some(),
+            ussd: false,
         });
-    let webhook_path = reader
-        .parsed("WEBHOOK_PATH", |v| {
-            parse_route_path(v, DEFAULT_WEBHOOK_PATH)
-        })
-        .unwrap_or_else(|| DEFAULT_WEBHOOK_PATH.to_owned());
     if channels.meta {
         require_meta_number(reader, &meta);
-        check_meta_path_is_free(reader, &meta.webhook_path, channels, &webhook_path);
+        check_meta_path_is_free(reader, &meta.webhook_path, channels, &twilio.webhook_path);
+    }
+    if channels.ussd {
+        let mut taken = RESERVED_PATHS.to_vec();
+        taken.extend([twilio.webhook_path.as_str(), meta.webhook_path.as_str()]);
+        check_ussd_path_is_free(reader, &ussd.path, &taken);
     }
     if environment == Some(Environment::Production) {
         if channels.twilio {
@@ -49,12 +49,15 @@ pub(super) fn read_channels(
         if channels.meta {
             require_meta_secrets(reader, &meta);
         }
+        if channels.ussd {
+            require_ussd_secret(reader, &ussd);
+        }
     }
     ChannelSettings {
         channels,
         twilio,
         meta,
-        webhook_path,
+        ussd,
     }
 }
 
@@ -78,28 +81,33 @@ fn check_meta_path_is_free(
     }
 }
 
-/// A comma-separated list of `twilio` and `meta`.
+/// A comma-separated list of `twilio`, `meta` and `ussd`.
 fn parse_channels(value: &str) -> Result<Channels, String> {
     let mut channels = Channels {
         twilio: false,
         meta: false,
+        ussd: false,
     };
     for name in value.split([',', ' ']).filter(|n| !n.is_empty()) {
         match name.to_ascii_lowercase().as_str() {
             "twilio" => channels.twilio = true,
             "meta" => channels.meta = true,
+            "ussd" => channels.ussd = true,
             _ => {
                 return Err(format!(
-                    "« {name} » n'est pas un canal ; mettez twilio, meta ou les deux \
-                     (twilio,meta)"
+                    "« {name} » n'est pas un canal ; mettez twilio, meta, ussd ou plusieurs \
+                     (twilio,ussd)"
                 ))
             }
         }
     }
-    if channels.twilio || channels.meta {
+    if channels.twilio || channels.meta || channels.ussd {
         Ok(channels)
     } else {
-        Err("ne nomme aucun canal ; mettez twilio, meta ou les deux (twilio,meta)".to_owned())
+        Err(
+            "ne nomme aucun canal ; mettez twilio, meta, ussd ou plusieurs (twilio,ussd)"
+                .to_owned(),
+        )
     }
 }
 
@@ -113,14 +121,16 @@ mod tests {
             parse_channels(" Meta "),
             Ok(Channels {
                 twilio: false,
-                meta: true
+                meta: true,
+                ussd: false
             })
         );
         assert_eq!(
             parse_channels("twilio,meta"),
             Ok(Channels {
                 twilio: true,
-                meta: true
+                meta: true,
+                ussd: false
             })
         );
         assert!(parse_channels("sms")

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::ciu::SaltError;
+use crate::code::SaltError;
 
 /// A line of a settings file.
 #[derive(Debug, Clone, PartialEq, Eq)]

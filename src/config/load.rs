@@ -18,7 +18,9 @@ use super::values::{
     parse_bool, parse_environment, parse_host, parse_log_level, parse_phone_storage, parse_port,
     parse_rate_limit, parse_session_timeout, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_MINUTE,
 };
-use super::{DatabaseSettings, Environment, PhoneStorage, SaltSettings, Settings, ENV_FILE};
+use super::{
+    DatabaseSettings, Environment, PhoneStorage, SaltSettings, Secret, Settings, ENV_FILE,
+};
 
 const DEFAULT_APP_NAME: &str = "Générateur de CIU WhatsApp";
 
@@ -49,6 +51,29 @@ fn read_environment(reader: &mut Reader) -> Option<Environment> {
     } else {
         Some(environment.unwrap_or(Environment::Development))
     }
+}
+
+/// `serve`'s rule for a missing `UIC_SALT`: the development file in development, an
+/// error in production.
+fn salt_rule(environment: Option<Environment>) -> WithoutUicSalt {
+    match environment {
+        Some(Environment::Development) => WithoutUicSalt::UseDevelopmentFile,
+        Some(Environment::Production) => WithoutUicSalt::Refuse,
+        None => WithoutUicSalt::Skip,
+    }
+}
+
+/// What decides the codes `serve` issues, with its rules: `ENVIRONMENT`, the salt
+/// ([`salt_rule`]) and the database (shared by [`Settings`] and
+/// [`DerivationSettings`]). Each is `None` when wrong (recorded) or not applicable.
+fn read_serve_basics(
+    reader: &mut Reader,
+    workdir: &Path,
+) -> (Option<Environment>, Option<SaltSettings>, Option<Secret>) {
+    let environment = read_environment(reader);
+    let salt = read_salt(reader, salt_rule(environment), workdir);
+    let url = environment.and_then(|environment| read_database_url(reader, environment));
+    (environment, salt, url)
 }
 
 impl DatabaseSettings {
@@ -94,6 +119,41 @@ impl SaltSettings {
     ) -> Result<SaltSettings, ConfigErrors> {
         let salt = read_salt(&mut reader, WithoutUicSalt::UseDevelopmentFile, workdir);
         reader.finish(salt)
+    }
+}
+
+/// What `ciu derivation` and `ciu check` need to compare this configuration's codes
+/// with the ones already issued: the database, and the salt `serve` would use.
+#[derive(Debug, Clone)]
+pub struct DerivationSettings {
+    pub database: DatabaseSettings,
+    pub salt: SaltSettings,
+}
+
+impl DerivationSettings {
+    /// From the environment and `.env`, with `serve`'s rules: in production `UIC_SALT`
+    /// is required; in development the salt file `serve` uses (created if absent).
+    pub fn from_env() -> Result<DerivationSettings, ConfigErrors> {
+        from_process(DerivationSettings::read)
+    }
+
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        workdir: &Path,
+    ) -> Result<DerivationSettings, ConfigErrors> {
+        DerivationSettings::read(Reader::new(&lookup, None), workdir)
+    }
+
+    fn read(mut reader: Reader, workdir: &Path) -> Result<DerivationSettings, ConfigErrors> {
+        let (environment, salt, url) = read_serve_basics(&mut reader, workdir);
+        let settings = match (environment, url, salt) {
+            (Some(environment), Some(url), Some(salt)) => Some(DerivationSettings {
+                database: DatabaseSettings { environment, url },
+                salt,
+            }),
+            _ => None,
+        };
+        reader.finish(settings)
     }
 }
 
@@ -165,15 +225,7 @@ impl Settings {
     }
 
     fn read(mut reader: Reader, workdir: &Path) -> Result<Settings, ConfigErrors> {
-        let environment = read_environment(&mut reader);
-        let without_uic_salt = match environment {
-            Some(Environment::Development) => WithoutUicSalt::UseDevelopmentFile,
-            Some(Environment::Production) => WithoutUicSalt::Refuse,
-            None => WithoutUicSalt::Skip,
-        };
-        let salt = read_salt(&mut reader, without_uic_salt, workdir);
-        let database_url =
-            environment.and_then(|environment| read_database_url(&mut reader, environment));
+        let (environment, salt, database_url) = read_serve_basics(&mut reader, workdir);
         let public_base_url = read_public_base_url(&mut reader, environment);
         let channels = read_channels(&mut reader, environment, public_base_url.as_deref());
         let admin_token = read_admin_token(&mut reader, environment);
@@ -188,7 +240,6 @@ impl Settings {
                 database_url,
                 channels: channels.channels,
                 twilio: channels.twilio,
-                webhook_path: channels.webhook_path,
                 public_base_url,
                 session_timeout_minutes: server.session_timeout_minutes,
                 log_level: server.log_level,
@@ -201,6 +252,7 @@ impl Settings {
                 phone_storage: server.phone_storage,
                 rate_limit_per_minute: server.rate_limit_per_minute,
                 meta: channels.meta,
+                ussd: channels.ussd,
                 enable_qr_code: server.enable_qr_code,
             }),
             _ => None,

@@ -18,6 +18,7 @@ mod reader;
 mod salt;
 mod twilio;
 mod types;
+mod ussd;
 mod values;
 
 #[cfg(test)]
@@ -25,9 +26,10 @@ mod settings_tests;
 
 pub use env_file::EnvFile;
 pub use error::{ConfigError, ConfigErrors, Place};
+pub use load::DerivationSettings;
 pub use types::{
     Channels, DatabaseSettings, Environment, MetaSettings, PhoneStorage, SaltSettings, SaltSource,
-    Secret, Settings, TwilioSettings,
+    Secret, Settings, TwilioSettings, UssdSettings,
 };
 
 /// The deployer's settings file, in the working directory.

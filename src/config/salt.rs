@@ -8,7 +8,7 @@ use std::path::Path;
 use super::error::ConfigError;
 use super::reader::Reader;
 use super::{SaltSettings, SaltSource, DEV_SALT_FILE};
-use crate::ciu::Salt;
+use crate::code::Salt;
 use crate::private_file::{self, IfExists};
 
 /// What to do when `UIC_SALT` is not set.

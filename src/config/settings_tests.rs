@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::ciu::SaltError;
+use crate::code::SaltError;
 
 const SALT: &str = "xY9kL2mN4pQ6rS8tU0vW1xY3zA5bC7dE";
 const AUTH_TOKEN: &str = "tok-4f3a9c1e7b2d";
@@ -58,7 +58,7 @@ fn development_defaults_with_nothing_set() {
     assert_eq!(first.app_name, "Générateur de CIU WhatsApp");
     assert_eq!(first.app_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(first.database_url.expose(), "sqlite://ciu.db");
-    assert_eq!(first.webhook_path, "/whatsapp/webhook");
+    assert_eq!(first.twilio.webhook_path, "/whatsapp/webhook");
     assert_eq!(first.session_timeout_minutes, None);
     assert_eq!(first.log_level, tracing::Level::INFO);
     assert!(!first.log_json);
@@ -172,7 +172,8 @@ fn channels_default_to_twilio_and_meta_once_its_number_is_set() {
         loaded.channels,
         Channels {
             twilio: true,
-            meta: false
+            meta: false,
+            ussd: false
         }
     );
     assert_eq!(loaded.meta.webhook_path, "/whatsapp/meta");
@@ -183,7 +184,8 @@ fn channels_default_to_twilio_and_meta_once_its_number_is_set() {
         loaded.channels,
         Channels {
             twilio: true,
-            meta: true
+            meta: true,
+            ussd: false
         }
     );
 
@@ -201,7 +203,8 @@ fn channels_default_to_twilio_and_meta_once_its_number_is_set() {
         loaded.channels,
         Channels {
             twilio: false,
-            meta: true
+            meta: true,
+            ussd: false
         }
     );
     assert_eq!(loaded.meta.retry_base, Duration::from_millis(20));

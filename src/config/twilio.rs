@@ -1,10 +1,18 @@
-//! The Twilio channel's settings and what production requires of them.
+//! The Twilio channels' settings (WhatsApp and SMS share the webhook) and what production requires of them.
 
 use super::reader::Reader;
+use super::values::parse_route_path;
 use super::TwilioSettings;
+
+pub(super) const DEFAULT_WEBHOOK_PATH: &str = "/whatsapp/webhook";
 
 pub(super) fn read_twilio(reader: &mut Reader) -> TwilioSettings {
     TwilioSettings {
+        webhook_path: reader
+            .parsed("WEBHOOK_PATH", |v| {
+                parse_route_path(v, DEFAULT_WEBHOOK_PATH)
+            })
+            .unwrap_or_else(|| DEFAULT_WEBHOOK_PATH.to_owned()),
         account_sid: reader.parsed("TWILIO_ACCOUNT_SID", check_account_sid),
         auth_token: reader.secret("TWILIO_AUTH_TOKEN"),
         whatsapp_number: reader.parsed("TWILIO_WHATSAPP_NUMBER", parse_whatsapp_number),

@@ -9,7 +9,9 @@ use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 use super::database::mask_database_url;
-use crate::ciu::Salt;
+pub use super::ussd::UssdSettings;
+use crate::channels::ChannelId;
+use crate::code::Salt;
 
 /// A value that must never reach a log or an error message: `Debug` and `Display`
 /// print `[redacted]`.
@@ -97,6 +99,8 @@ pub struct TwilioSettings {
     pub auth_token: Option<Secret>,
     /// Normalized to `whatsapp:+<digits>`.
     pub whatsapp_number: Option<String>,
+    /// Where Twilio posts WhatsApp and SMS messages (`WEBHOOK_PATH`).
+    pub webhook_path: String,
 }
 
 /// Meta WhatsApp Cloud API settings.
@@ -119,11 +123,25 @@ pub struct MetaSettings {
     pub retry_base: Duration,
 }
 
-/// The messaging providers this instance answers (`CHANNELS`).
+/// The messaging providers this instance answers (`CHANNELS`). Twilio's webhook carries
+/// two channels, WhatsApp and SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Channels {
     pub twilio: bool,
     pub meta: bool,
+    /// Africa's Talking's USSD callback (src/config/ussd.rs).
+    pub ussd: bool,
+}
+
+impl Channels {
+    /// Whether messages of `channel` are answered.
+    pub fn has(&self, channel: ChannelId) -> bool {
+        match channel {
+            ChannelId::Twilio | ChannelId::Sms => self.twilio,
+            ChannelId::Meta => self.meta,
+            ChannelId::Ussd => self.ussd,
+        }
+    }
 }
 
 /// Everything `ciu serve` needs.
@@ -139,7 +157,6 @@ pub struct Settings {
     pub database_url: Secret,
     pub channels: Channels,
     pub twilio: TwilioSettings,
-    pub webhook_path: String,
     /// As written by the deployer, without a trailing slash.
     pub public_base_url: Option<String>,
     /// Overrides the flow file's `session_timeout_minutes` when set.
@@ -156,6 +173,8 @@ pub struct Settings {
     /// Messages accepted per phone per minute; `None` (set to 0) means no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
     pub meta: MetaSettings,
+    /// `USSD_PATH` and `USSD_SECRET` (src/config/ussd.rs).
+    pub ussd: UssdSettings,
     /// Send the code as a QR image too (needs `public_base_url`: the channel downloads
     /// the image from there).
     pub enable_qr_code: bool,
@@ -180,7 +199,7 @@ impl Settings {
     pub fn twilio_webhook_url(&self) -> Option<String> {
         self.public_base_url
             .as_ref()
-            .map(|base| format!("{base}{}", self.webhook_path))
+            .map(|base| format!("{base}{}", self.twilio.webhook_path))
     }
 
     pub fn listen_address(&self) -> SocketAddr {

@@ -37,6 +37,16 @@ pub struct FlowDef {
     /// steps choose a rule set with `spelling:` (src/flow/spelling/).
     #[serde(default)]
     pub spelling: Option<SpellingFilesDef>,
+    /// Limits of the replies sent by plain SMS (src/flow/load/sms.rs).
+    #[serde(default)]
+    pub sms: Option<SmsDef>,
+}
+
+/// `sms: { max_segments: 3 }`: `ciu check` fails when a message takes more SMS.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsDef {
+    pub max_segments: usize,
 }
 
 fn default_timeout() -> u32 {

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::ciu::CiuTemplate;
+use crate::code::CiuTemplate;
 use crate::i18n::Catalogs;
 use definition::{FlowDef, StepDef};
 use validators::Validate;
@@ -63,6 +63,7 @@ pub const FIXED_MESSAGES: &[(&str, &[&str])] = &[
     ("result-unavailable", &[]),
     ("expired", &["minutes"]),
     ("flow-changed", &[]),
+    ("resumed", &["restart"]),
 ];
 
 pub struct CompiledStep {

@@ -10,6 +10,18 @@ use crate::diagnostics::Position;
 #[derive(Debug, Default)]
 pub struct SourceMap {
     positions: HashMap<String, Position>,
+    /// Every scalar value: its path, its text and where it is written.
+    scalars: Vec<(String, String, Position)>,
+    /// Keys written a second time in one block: path → where the repeat is.
+    repeated: HashMap<String, Position>,
+}
+
+/// Whether `path` is `prefix` or inside it (`steps[1]` holds `steps[1].id`, not `steps[10]`).
+fn is_under(path: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 impl SourceMap {
@@ -20,7 +32,42 @@ impl SourceMap {
         let _ = Parser::new_from_str(source).load(&mut builder, false);
         SourceMap {
             positions: builder.positions,
+            scalars: builder.scalars,
+            repeated: builder.repeated,
         }
+    }
+
+    /// The scalar values written `value` inside the value at `prefix`, with their paths:
+    /// serde names the enclosing value of a wrong one inside a `type:` block.
+    pub fn find_value_under(&self, prefix: &str, value: &str) -> Vec<(&str, Position)> {
+        self.scalars
+            .iter()
+            .filter(|(path, text, _)| text == value && is_under(path, prefix))
+            .map(|(path, _, position)| (path.as_str(), *position))
+            .collect()
+    }
+
+    /// Every key written twice in one block: its path, the repeat's position and the
+    /// first one's, in file order.
+    pub fn repeated_keys(&self) -> Vec<(&str, Position, Position)> {
+        let mut keys: Vec<_> = self
+            .repeated
+            .iter()
+            .map(|(path, repeat)| (path.as_str(), *repeat, self.positions[path]))
+            .collect();
+        keys.sort_by_key(|(_, repeat, _)| (repeat.line, repeat.column));
+        keys
+    }
+
+    /// The first key `key` written twice inside the value at `prefix`.
+    pub fn repeated_key_under(
+        &self,
+        prefix: &str,
+        key: &str,
+    ) -> Option<(&str, Position, Position)> {
+        self.repeated_keys().into_iter().find(|(path, ..)| {
+            is_under(path, prefix) && (*path == key || path.ends_with(&format!(".{key}")))
+        })
     }
 
     /// The first place where `key` is written inside the value at `prefix` (at any
@@ -56,6 +103,8 @@ enum Frame {
 struct Builder {
     stack: Vec<(String, Frame)>,
     positions: HashMap<String, Position>,
+    scalars: Vec<(String, String, Position)>,
+    repeated: HashMap<String, Position>,
 }
 
 impl Builder {
@@ -110,6 +159,10 @@ impl MarkedEventReceiver for Builder {
                         } else {
                             format!("{base}.{value}")
                         };
+                        if self.positions.contains_key(&path) {
+                            let at = Position::at(mark.line(), mark.col() + 1);
+                            self.repeated.entry(path.clone()).or_insert(at);
+                        }
                         self.record(path, mark);
                     }
                     if let Some((_, Frame::Mapping { key })) = self.stack.last_mut() {
@@ -117,6 +170,8 @@ impl MarkedEventReceiver for Builder {
                     }
                 } else {
                     if let Some(path) = self.child_path() {
+                        let at = Position::at(mark.line(), mark.col() + 1);
+                        self.scalars.push((path.clone(), value, at));
                         self.record(path, mark);
                     }
                     self.value_done();
@@ -148,5 +203,22 @@ mod tests {
         assert_eq!(map.find("steps[0].validate.pattern").unwrap().line, 4);
         assert_eq!(map.find("steps[1].id").unwrap().line, 5);
         assert_eq!(map.find("steps[1].prompt").unwrap().line, 5);
+    }
+
+    #[test]
+    fn values_and_repeated_keys_are_found_inside_a_block() {
+        let src = "id: x\nsteps:\n  - id: a\n    extract:\n      type: last_digits\n      count: trois\n      count: 2\n";
+        let map = SourceMap::build(src);
+        let found = map.find_value_under("steps[0]", "trois");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "steps[0].extract.count");
+        assert_eq!(found[0].1.line, 6);
+        assert!(map.find_value_under("steps[1]", "trois").is_empty());
+        let (path, repeat, first) = map.repeated_key_under("steps[0]", "count").unwrap();
+        assert_eq!(
+            (path, repeat.line, first.line),
+            ("steps[0].extract.count", 7, 6)
+        );
+        assert_eq!(map.repeated_key_under("", "id"), None);
     }
 }

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::channels::meta::MetaError;
 use crate::channels::twilio::{self, TwilioError};
+use crate::channels::ChannelId;
 use crate::store::StoreError;
 
-pub(super) const TWIML_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+pub const TWIML_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -20,17 +21,17 @@ pub enum WebhookError {
     #[error("malformed Meta request: {0}")]
     MalformedMeta(#[from] MetaError),
     /// The provider's signature is missing or wrong: 403.
-    #[error("{channel} signature rejected")]
+    #[error("{} signature rejected", channel.provider())]
     BadSignature {
-        /// The provider, as written in the log ("Twilio", "Meta").
-        channel: &'static str,
+        channel: ChannelId,
         /// Whether a signature header was there at all.
         present: bool,
     },
-    /// Twilio only (a Meta batch skips the message instead): 429 with an empty TwiML
-    /// reply, so the person gets no answer. Logged and counted where it is decided.
-    #[error("rate limit reached")]
-    RateLimited,
+    /// A sender over the per-sender limit: 429. Twilio gets an empty TwiML reply, so the
+    /// person gets no answer; Meta delivers the whole batch again later, so nothing it
+    /// was told is received is dropped. Logged and counted where it is decided.
+    #[error("rate limit reached ({channel})")]
+    RateLimited { channel: ChannelId },
     /// Meta's `GET` handshake with a wrong or missing verify token: 403.
     #[error("Meta webhook verification refused: wrong or missing verify token")]
     VerificationRefused,
@@ -38,7 +39,7 @@ pub enum WebhookError {
     /// provider delivers it again; 500 otherwise.
     #[error("message processing failed ({channel}): {source}")]
     Processing {
-        channel: &'static str,
+        channel: ChannelId,
         source: StoreError,
     },
 }
@@ -55,15 +56,10 @@ impl IntoResponse for WebhookError {
                 (StatusCode::BAD_REQUEST, error.to_string()).into_response()
             }
             WebhookError::BadSignature { channel, present } => {
-                tracing::warn!(present, "{channel} signature rejected");
+                tracing::warn!(present, "{} signature rejected", channel.provider());
                 (StatusCode::FORBIDDEN, "invalid signature").into_response()
             }
-            WebhookError::RateLimited => (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::CONTENT_TYPE, TWIML_CONTENT_TYPE)],
-                twilio::render_twiml(&[]),
-            )
-                .into_response(),
+            WebhookError::RateLimited { channel } => rate_limited(channel),
             WebhookError::VerificationRefused => {
                 tracing::warn!("Meta webhook verification refused: wrong or missing verify token");
                 (StatusCode::FORBIDDEN, "verification refused").into_response()
@@ -73,16 +69,32 @@ impl IntoResponse for WebhookError {
     }
 }
 
-fn processing_failed(channel: &'static str, error: &StoreError) -> Response {
+fn rate_limited(channel: ChannelId) -> Response {
+    match channel {
+        ChannelId::Twilio | ChannelId::Sms => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, TWIML_CONTENT_TYPE)],
+            twilio::render_twiml(&[]),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate limit reached, retry later",
+        )
+            .into_response(),
+    }
+}
+
+fn processing_failed(channel: ChannelId, error: &StoreError) -> Response {
     if error.is_unavailable() {
-        tracing::error!(channel, %error, "database unavailable: asking the provider to retry");
+        tracing::error!(%channel, %error, "database unavailable: asking the provider to retry");
         (
             StatusCode::SERVICE_UNAVAILABLE,
             "database unavailable, retry later",
         )
             .into_response()
     } else {
-        tracing::error!(channel, %error, "message processing failed");
+        tracing::error!(%channel, %error, "message processing failed");
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
     }
 }
@@ -116,14 +128,14 @@ mod tests {
     async fn store_failures_never_show_their_detail() {
         let detail = "connection to db.internal:5432 refused for user ciu";
         let (status, _, body) = answer(WebhookError::Processing {
-            channel: "twilio",
+            channel: ChannelId::Twilio,
             source: StoreError::Unavailable(cause(detail)),
         })
         .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body, "database unavailable, retry later");
         let (status, _, body) = answer(WebhookError::Processing {
-            channel: "meta",
+            channel: ChannelId::Meta,
             source: StoreError::Query(cause(detail)),
         })
         .await;
@@ -134,7 +146,7 @@ mod tests {
     #[tokio::test]
     async fn refusals_keep_their_status_and_body() {
         let (status, _, body) = answer(WebhookError::BadSignature {
-            channel: "Meta",
+            channel: ChannelId::Meta,
             present: true,
         })
         .await;
@@ -147,10 +159,23 @@ mod tests {
             (status, body.as_str()),
             (StatusCode::FORBIDDEN, "verification refused")
         );
-        let (status, content_type, body) = answer(WebhookError::RateLimited).await;
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(content_type.as_deref(), Some(TWIML_CONTENT_TYPE));
-        assert_eq!(body, twilio::render_twiml(&[]));
+        for channel in [ChannelId::Twilio, ChannelId::Sms] {
+            let (status, content_type, body) = answer(WebhookError::RateLimited { channel }).await;
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(content_type.as_deref(), Some(TWIML_CONTENT_TYPE));
+            assert_eq!(body, twilio::render_twiml(&[]));
+        }
+        let (status, _, body) = answer(WebhookError::RateLimited {
+            channel: ChannelId::Meta,
+        })
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate limit reached, retry later"
+            )
+        );
         let (status, _, body) = answer(WebhookError::MalformedMeta(MetaError::InvalidJson)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body, MetaError::InvalidJson.to_string());

@@ -27,6 +27,15 @@ pub struct DuplicateCursor {
     pub differing_step: String,
 }
 
+/// The codes one derivation issued.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DerivationCodes {
+    pub fingerprint: String,
+    pub codes: i64,
+    pub first_code: DateTime<Utc>,
+    pub last_code: DateTime<Utc>,
+}
+
 /// How the derivation of this configuration compares with the codes already issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DerivationStatus {
@@ -76,30 +85,60 @@ impl Store {
         Ok(count)
     }
 
-    /// Whether `fingerprint` may issue codes for `flow_id` without the deployer's word.
+    /// Whether `fingerprint` may issue codes for `flow_id` without the deployer's word:
+    /// it issued the latest code, or the deployer accepted it after that code. Going
+    /// back to an older derivation is a change too (the codes of the newer one would
+    /// stop matching), so it needs a new confirmation.
     pub async fn derivation_status(
         &self,
         flow_id: &str,
         fingerprint: &str,
     ) -> Result<DerivationStatus, StoreError> {
-        let Some(previous) = self.latest_fingerprint(flow_id).await? else {
+        let latest: Option<(String, DateTime<Utc>)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT derivation_fingerprint, created_at FROM uic_records
+             WHERE flow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(flow_id)
+        .fetch_optional(pool)
+        .await)?;
+        let Some((previous, issued_at)) = latest else {
             return Ok(DerivationStatus::NoCodes);
         };
-        let known: bool = with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM derivation_fingerprints
-                            WHERE flow_id = $1 AND fingerprint = $2)
-                 OR EXISTS (SELECT 1 FROM accepted_derivations
-                            WHERE flow_id = $1 AND fingerprint = $2)",
+        if previous == fingerprint {
+            return Ok(DerivationStatus::Known);
+        }
+        let accepted: bool = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM accepted_derivations
+                            WHERE flow_id = $1 AND fingerprint = $2 AND accepted_at >= $3)",
         )
         .bind(flow_id)
         .bind(fingerprint)
+        .bind(issued_at)
         .fetch_one(pool)
         .await)?;
-        Ok(if known {
+        Ok(if accepted {
             DerivationStatus::Known
         } else {
             DerivationStatus::Changed { previous }
         })
+    }
+
+    /// How many codes each derivation issued for `flow_id`, the oldest first: what
+    /// `ciu derivation` shows before the deployer confirms a change.
+    pub async fn codes_per_derivation(
+        &self,
+        flow_id: &str,
+    ) -> Result<Vec<DerivationCodes>, StoreError> {
+        let rows = with_pool!(self, pool => sqlx::query_as(
+            "SELECT derivation_fingerprint AS fingerprint, CAST(COUNT(*) AS BIGINT) AS codes,
+                    MIN(created_at) AS first_code, MAX(created_at) AS last_code
+             FROM uic_records WHERE flow_id = $1
+             GROUP BY derivation_fingerprint ORDER BY MIN(created_at)",
+        )
+        .bind(flow_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
     }
 
     /// The deployer's confirmation that codes may now be issued under `fingerprint`.
@@ -112,7 +151,8 @@ impl Store {
         let _writer = self.lock_writer_if_sqlite().await?;
         with_pool!(self, pool => sqlx::query(
             "INSERT INTO accepted_derivations (flow_id, fingerprint, accepted_at)
-             VALUES ($1, $2, $3) ON CONFLICT (flow_id, fingerprint) DO NOTHING",
+             VALUES ($1, $2, $3)
+             ON CONFLICT (flow_id, fingerprint) DO UPDATE SET accepted_at = excluded.accepted_at",
         )
         .bind(flow_id)
         .bind(fingerprint)

@@ -5,23 +5,48 @@ use sqlx::sqlite::SqliteError;
 
 /// Storage failures, split by what the caller should do: `Unavailable` is worth a retry
 /// later (the webhook answers 503 so the provider redelivers), the rest is a bug or a
-/// broken database.
+/// broken database. The messages are the operator's (`ciu migrate`, `ciu serve` at
+/// startup, the logs' `error` field): in French, the driver's own words kept as detail.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database unavailable: {0}")]
+    #[error("base de données injoignable ou surchargée : {}", detail(.0))]
     Unavailable(Cause),
-    #[error("database error: {0}")]
+    #[error("la base de données a refusé l'opération : {}", detail(.0))]
     Query(Cause),
-    #[error("database migration failed: {0}")]
+    #[error("échec de la migration de la base de données : {}", migration_detail(.0))]
     Migrate(MigrateError),
     /// The URL itself is never repeated: it may hold a password.
     #[error(
-        "unsupported DATABASE_URL: expected sqlite://PATH, postgres://... or postgresql://..."
+        "DATABASE_URL non reconnue : elle doit commencer par sqlite:// (ex. sqlite://ciu.db), postgres:// ou postgresql://"
     )]
     UnsupportedUrl,
     /// An in-memory SQLite database forgets every code at each restart.
-    #[error("sqlite::memory: is not supported: codes must survive a restart; use a file, e.g. sqlite://ciu.db")]
+    #[error("sqlite::memory: n'est pas accepté : les codes doivent survivre à un redémarrage ; utilisez un fichier, ex. sqlite://ciu.db")]
     InMemoryUnsupported,
+}
+
+/// The driver's error, in French when it is one an operator commonly meets; otherwise
+/// its own (English) words, marked as such.
+fn detail(cause: &Cause) -> String {
+    match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut) => "aucune connexion n'a abouti dans le délai (le serveur est-il démarré, l'adresse et le port de DATABASE_URL sont-ils justes ?)".to_owned(),
+        Some(sqlx::Error::PoolClosed) => "les connexions sont fermées (arrêt du service en cours)".to_owned(),
+        Some(sqlx::Error::Io(e)) => format!("erreur réseau ou disque (message du pilote : {e})"),
+        _ => format!("message du pilote : {cause}"),
+    }
+}
+
+/// What went wrong with the migrations, for the operator.
+fn migration_detail(error: &MigrateError) -> String {
+    match error {
+        MigrateError::ExecuteMigration(e, version) => {
+            format!("la migration {version} a échoué (message du pilote : {e})")
+        }
+        MigrateError::VersionMissing(version) => format!("la base a déjà la migration {version}, que ce programme ne connaît pas : elle a été créée par une version plus récente de ciu"),
+        MigrateError::VersionMismatch(version) => format!("la migration {version}, déjà appliquée, a été modifiée depuis : remettez le dossier migrations/ de la version installée"),
+        MigrateError::Dirty(version) => format!("la migration {version} a été interrompue : la base est dans un état partiel, à réparer à la main"),
+        other => format!("message du pilote : {other}"),
+    }
 }
 
 /// The driver's error (sqlx, or rusqlite for the SQLite writer).

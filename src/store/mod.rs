@@ -24,6 +24,7 @@ mod reports;
 mod seed;
 mod sqlite_writer;
 mod tx;
+mod ussd;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -38,7 +39,7 @@ use std::sync::Arc;
 
 use crate::phone::PhoneKey;
 
-pub use duplicates::{DerivationStatus, DuplicateCursor, DuplicatePair};
+pub use duplicates::{DerivationCodes, DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
@@ -46,6 +47,7 @@ pub use reports::{qr_token_digest, ExportRecord};
 pub use seed::{SeedBatch, SeedOutcome, SeedRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
 pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
+pub use ussd::UssdSessionRow;
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
 const PROCESSED_MESSAGE_RETENTION_DAYS: i64 = 8;
@@ -100,6 +102,9 @@ pub struct Stats {
     pub unique_users: i64,
     /// Codes created per day over the last 30 days, most recent first.
     pub per_day: Vec<(NaiveDate, i64)>,
+    /// Codes per channel they were first given on (src/channels/mod.rs labels; `None`
+    /// for codes given before channels were recorded), most first.
+    pub per_channel: Vec<(Option<String>, i64)>,
 }
 
 impl Store {
@@ -186,8 +191,8 @@ impl Store {
     }
 
     /// Removes sessions that expired before `now` and returns how many. Also forgets
-    /// message ids older than 8 days, erases stored replies older than 1 day and QR
-    /// images past their expiry.
+    /// message ids older than 8 days, erases stored replies older than 1 day, QR
+    /// images past their expiry and USSD sessions older than a day (src/store/ussd.rs).
     pub async fn cleanup_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
@@ -237,6 +242,7 @@ impl Store {
         .execute(pool)
         .await
         .map(drop))?;
+        self.delete_old_ussd_sessions(now).await?;
         Ok(sessions)
     }
 
@@ -285,10 +291,17 @@ impl Store {
         .bind(now - Duration::days(STATS_DAYS))
         .fetch_all(pool)
         .await)?;
+        let per_channel = with_pool!(self, pool => sqlx::query_as(
+            "SELECT channel, COUNT(*) AS codes FROM uic_records
+             GROUP BY channel ORDER BY codes DESC, channel",
+        )
+        .fetch_all(pool)
+        .await)?;
         Ok(Stats {
             total_codes,
             unique_users,
             per_day,
+            per_channel,
         })
     }
 

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Backend, Store, StoreError};
+use crate::channels::ChannelId;
 
 /// A claimed message; `phone` and `payload` are sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +55,7 @@ impl Store {
     /// recipient, until `lease_until`; oldest first.
     pub async fn claim_outbound(
         &self,
-        channel: &str,
+        channel: ChannelId,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
@@ -63,7 +64,7 @@ impl Store {
             Backend::Sqlite { pool, writer, .. } => {
                 let _writer = writer.lock_for_pool().await?;
                 sqlx::query_as(claim_sql!(""))
-                    .bind(channel)
+                    .bind(channel.label())
                     .bind(now)
                     .bind(lease_until)
                     .bind(i64::from(limit))
@@ -72,7 +73,7 @@ impl Store {
             }
             Backend::Postgres { pool, .. } => {
                 sqlx::query_as(claim_sql!("FOR UPDATE SKIP LOCKED"))
-                    .bind(channel)
+                    .bind(channel.label())
                     .bind(now)
                     .bind(lease_until)
                     .bind(i64::from(limit))
@@ -140,7 +141,7 @@ impl Store {
     /// of each recipient: a later one waits for it), if any is waiting.
     pub async fn next_outbound_due(
         &self,
-        channel: &str,
+        channel: ChannelId,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let due = with_pool!(self, pool => sqlx::query_scalar(
             "SELECT MIN(o.next_attempt_at) FROM outbox o
@@ -151,7 +152,7 @@ impl Store {
                      AND earlier.recipient = o.recipient
                      AND earlier.id < o.id)",
         )
-        .bind(channel)
+        .bind(channel.label())
         .fetch_one(pool)
         .await)?;
         Ok(due)

@@ -1,5 +1,5 @@
 //! Synthetic registrations for scale measurements (`ciu bench --seed`, BENCHMARKS.md),
-//! written as registration writes them (src/store/tx.rs): the record (the next
+//! written as registration writes them (src/store/tx/registry.rs): the record (the next
 //! candidate when another person holds the code, a collision row then), the derivation
 //! fingerprint, the pairs found by looking up its near keys in their index, then its
 //! near keys. Many records share one transaction, so a million take minutes.
@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::sqlite_writer::time_text;
 use super::{Backend, Store, StoreError};
-use crate::ciu::CiuRequest;
-use crate::ciu::MAX_CANDIDATES;
+use crate::code::CiuRequest;
+use crate::phone::PhoneKey;
 
 /// Records written in one transaction, and what they share.
 pub struct SeedBatch<'a> {
@@ -27,8 +27,7 @@ pub struct SeedBatch<'a> {
 /// One synthetic registration.
 pub struct SeedRecord {
     pub request: CiuRequest,
-    /// As stored (hashed or plain).
-    pub phone_number: String,
+    pub phone_number: PhoneKey,
     pub created_at: DateTime<Utc>,
 }
 
@@ -115,12 +114,11 @@ fn sqlite_seed(conn: &Connection, batch: &SeedBatch) -> Result<SeedOutcome, Stor
         let created_at = time_text(record.created_at);
         let request = &record.request;
         let mut id = None;
-        for n in 0..MAX_CANDIDATES {
-            let code = request.candidate(n);
+        for (n, code) in request.candidates() {
             let inserted = insert.execute(params![
                 code,
                 request.person_key,
-                record.phone_number,
+                record.phone_number.as_str(),
                 batch.flow_id,
                 batch.flow_version,
                 batch.fingerprint,
@@ -232,71 +230,60 @@ async fn postgres_seed(
     Ok(outcome)
 }
 
-/// Inserts the records, trying each one's next candidate while its code is taken by
-/// another person; returns each record's id (`None`: that person is already there).
+/// Inserts the records, trying each one's next candidate ([`CiuRequest::candidates`])
+/// while its code is taken by another person; returns each record's id (`None`: that
+/// person is already there).
 async fn pg_insert_records(
     tx: &mut sqlx::PgConnection,
     batch: &SeedBatch<'_>,
     outcome: &mut SeedOutcome,
 ) -> Result<Vec<Option<i64>>, StoreError> {
     let mut ids = vec![None; batch.records.len()];
+    let mut candidates: Vec<_> = batch
+        .records
+        .iter()
+        .map(|r| r.request.candidates())
+        .collect();
     // The same person twice in a batch: the second is a renewal, not a record.
     let mut seen = HashSet::new();
     let mut pending: Vec<usize> = (0..batch.records.len())
         .filter(|&i| seen.insert(batch.records[i].request.person_key.as_str()))
         .collect();
-    for n in 0..MAX_CANDIDATES {
-        if pending.is_empty() {
+    loop {
+        // One insert for the next candidate of every record still without a code.
+        let round: Vec<Candidate> = pending
+            .iter()
+            .filter_map(|&i| {
+                let (index, code) = candidates[i].next()?;
+                Some(Candidate {
+                    record: i,
+                    index,
+                    code,
+                })
+            })
+            .collect();
+        if round.is_empty() {
             break;
         }
-        let records: Vec<&SeedRecord> = pending.iter().map(|&i| &batch.records[i]).collect();
-        let codes: Vec<String> = records.iter().map(|r| r.request.candidate(n)).collect();
-        let keys: Vec<&str> = records
-            .iter()
-            .map(|r| r.request.person_key.as_str())
-            .collect();
-        let phones: Vec<&str> = records.iter().map(|r| r.phone_number.as_str()).collect();
-        let times: Vec<DateTime<Utc>> = records.iter().map(|r| r.created_at).collect();
-        let inserted: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO uic_records
-                 (uic_code, person_key, phone_number, flow_id, flow_version,
-                  derivation_fingerprint, collision_index, created_at, last_requested_at,
-                  request_count)
-             SELECT code, person_key, phone, $5, $6, $7, $8, created_at, created_at, 1
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-                  WITH ORDINALITY AS r (code, person_key, phone, created_at, ord)
-             ORDER BY ord
-             ON CONFLICT DO NOTHING
-             RETURNING id, person_key",
-        )
-        .bind(&codes)
-        .bind(&keys)
-        .bind(&phones)
-        .bind(&times)
-        .bind(batch.flow_id)
-        .bind(batch.flow_version)
-        .bind(batch.fingerprint)
-        .bind(n as i32)
-        .fetch_all(&mut *tx)
-        .await?;
-        let inserted: HashMap<String, i64> = inserted.into_iter().map(|(id, k)| (k, id)).collect();
+        let inserted = pg_insert_round(tx, batch, &round).await?;
         let mut refused = Vec::new();
-        for (&i, code) in pending.iter().zip(&codes) {
-            match inserted.get(&batch.records[i].request.person_key) {
+        for candidate in &round {
+            let record = &batch.records[candidate.record];
+            match inserted.get(&record.request.person_key) {
                 Some(&id) => {
-                    ids[i] = Some(id);
-                    if n > 0 {
+                    ids[candidate.record] = Some(id);
+                    if candidate.index > 0 {
                         sqlx::query(INSERT_COLLISION)
                             .bind(batch.flow_id)
-                            .bind(code)
-                            .bind(n as i32)
-                            .bind(batch.records[i].created_at)
+                            .bind(&candidate.code)
+                            .bind(candidate.index as i32)
+                            .bind(record.created_at)
                             .execute(&mut *tx)
                             .await?;
                         outcome.collisions += 1;
                     }
                 }
-                None => refused.push(i),
+                None => refused.push(candidate.record),
             }
         }
         let refused_keys: Vec<&str> = refused
@@ -318,4 +305,52 @@ async fn pg_insert_records(
     outcome.inserted = ids.iter().flatten().count() as u64;
     outcome.existing = batch.records.len() as u64 - outcome.inserted;
     Ok(ids)
+}
+
+/// A record's candidate code number `index`.
+struct Candidate {
+    record: usize,
+    index: u32,
+    code: String,
+}
+
+/// Inserts one candidate per record; returns the ids of those inserted by person key
+/// (the others hit a unique key: their code or their person is taken).
+async fn pg_insert_round(
+    tx: &mut sqlx::PgConnection,
+    batch: &SeedBatch<'_>,
+    round: &[Candidate],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let records: Vec<&SeedRecord> = round.iter().map(|c| &batch.records[c.record]).collect();
+    let codes: Vec<&str> = round.iter().map(|c| c.code.as_str()).collect();
+    let indexes: Vec<i32> = round.iter().map(|c| c.index as i32).collect();
+    let keys: Vec<&str> = records
+        .iter()
+        .map(|r| r.request.person_key.as_str())
+        .collect();
+    let phones: Vec<&str> = records.iter().map(|r| r.phone_number.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = records.iter().map(|r| r.created_at).collect();
+    let inserted: Vec<(i64, String)> = sqlx::query_as(
+        "INSERT INTO uic_records
+             (uic_code, person_key, phone_number, flow_id, flow_version,
+              derivation_fingerprint, collision_index, created_at, last_requested_at,
+              request_count)
+         SELECT code, person_key, phone, $6, $7, $8, collision_index, created_at, created_at, 1
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[])
+              WITH ORDINALITY AS r (code, person_key, phone, created_at, collision_index, ord)
+         ORDER BY ord
+         ON CONFLICT DO NOTHING
+         RETURNING id, person_key",
+    )
+    .bind(&codes)
+    .bind(&keys)
+    .bind(&phones)
+    .bind(&times)
+    .bind(&indexes)
+    .bind(batch.flow_id)
+    .bind(batch.flow_version)
+    .bind(batch.fingerprint)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(inserted.into_iter().map(|(id, k)| (k, id)).collect())
 }

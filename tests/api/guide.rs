@@ -126,9 +126,10 @@ async fn metrics_count_what_happened() {
     .await;
 }
 
-/// `ciu check` compares the derivation with the one that issued the stored codes.
+/// `ciu check` compares the derivation with the one that issued the stored codes, and
+/// fails when they differ (`serve` would refuse to start).
 #[tokio::test]
-async fn check_warns_when_the_codes_would_change() {
+async fn check_fails_when_the_codes_would_change() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
     let app = spawn_app(&url, &[]).await;
@@ -145,22 +146,27 @@ async fn check_warns_when_the_codes_would_change() {
             .env("DATABASE_URL", &url)
             .output()
             .unwrap();
-        assert!(out.status.success());
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
         )
     };
-    let same = check(crate::helpers::SALT);
+    let (passed, same) = check(crate::helpers::SALT);
+    assert!(passed, "{same}");
     assert!(same.contains("les codes ne changent pas"), "{same}");
     assert!(
         !same.contains(crate::helpers::SALT),
         "the salt is never printed"
     );
-    let changed = check("Another-salt-0123456789-abc");
+    let (passed, changed) = check("Another-salt-0123456789-abc");
+    assert!(!passed, "{changed}");
     assert!(
-        changed.contains("ATTENTION") && changed.contains("AUTRE code"),
+        changed.contains("erreur") && changed.contains("AUTRE code"),
         "{changed}"
     );
+    assert!(changed.contains("ciu derivation --accept"), "{changed}");
 }

@@ -3,18 +3,21 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/edited_flow.rs"]
+mod edited_flow;
 mod helpers;
 #[path = "../common/meta_webhook.rs"]
 mod meta_webhook;
-#[path = "../common/sixth_question.rs"]
-mod sixth_question;
 
 mod bad_input;
 mod concurrency;
 mod guide;
 mod meta;
+mod meta_identities;
 mod observability;
 mod privacy;
 mod qr;
 mod scale_out;
 mod signature;
+mod sms;
+mod ussd;

@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
 use crate::common::for_each_database;
+use crate::edited_flow::write_sixth_question_flow;
 use crate::helpers::{spawn_app, TestApp};
 use crate::meta_webhook::{
     button_reply, envelope, image, list_reply, notification, signature, text, APP_SECRET,
     PHONE_NUMBER_ID,
 };
 use crate::privacy::{contains, database_bytes};
-use crate::sixth_question::write_sixth_question_flow;
 
 const VERIFY_TOKEN: &str = "meta-verify-token-0123456789";
 const ACCESS_TOKEN: &str = "EAAG-test-access-token";
@@ -29,11 +29,11 @@ const GUIDE: [&str; 5] = ["1985", "Kinshasa", "Jean", "15", "Kabila"];
 // ---- the stand-in Graph API ----------------------------------------------------------
 
 #[derive(Debug, Clone)]
-struct Recorded {
+pub(crate) struct Recorded {
     path: String,
     authorization: Option<String>,
-    body: Value,
-    status: u16,
+    pub(crate) body: Value,
+    pub(crate) status: u16,
 }
 
 #[derive(Clone, Default)]
@@ -43,13 +43,13 @@ struct GraphState {
     script: Arc<Mutex<VecDeque<u16>>>,
 }
 
-struct StandIn {
+pub(crate) struct StandIn {
     url: String,
     state: GraphState,
 }
 
 impl StandIn {
-    async fn start() -> StandIn {
+    pub(crate) async fn start() -> StandIn {
         let state = GraphState::default();
         let app = axum::Router::new()
             .fallback(answer_graph_call)
@@ -65,7 +65,7 @@ impl StandIn {
         self.state.script.lock().unwrap().extend(statuses);
     }
 
-    fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().unwrap().clone()
     }
 
@@ -106,7 +106,7 @@ async fn answer_graph_call(
 
 // ---- the app with the Meta channel ----------------------------------------------------
 
-async fn spawn_meta_app(url: &str, graph: &StandIn, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn_meta_app(url: &str, graph: &StandIn, extra: &[(&str, &str)]) -> TestApp {
     let mut overrides = vec![
         ("META_PHONE_NUMBER_ID", PHONE_NUMBER_ID),
         ("META_APP_SECRET", APP_SECRET),
@@ -120,7 +120,11 @@ async fn spawn_meta_app(url: &str, graph: &StandIn, extra: &[(&str, &str)]) -> T
 }
 
 /// Posts `body` to the Meta webhook with `signature` (none when `None`).
-async fn post_meta(app: &TestApp, body: &[u8], signature: Option<&str>) -> (u16, String) {
+pub(crate) async fn post_meta(
+    app: &TestApp,
+    body: &[u8],
+    signature: Option<&str>,
+) -> (u16, String) {
     let mut request = app
         .client
         .post(format!("{}/whatsapp/meta", app.address))
@@ -136,13 +140,13 @@ async fn post_meta(app: &TestApp, body: &[u8], signature: Option<&str>) -> (u16,
     )
 }
 
-async fn deliver(app: &TestApp, notification: &Value) -> u16 {
+pub(crate) async fn deliver(app: &TestApp, notification: &Value) -> u16 {
     let body = notification.to_string().into_bytes();
     post_meta(app, &body, Some(&signature(&body))).await.0
 }
 
 /// The value of a metric line (name with its labels), 0 when absent.
-async fn metric(app: &TestApp, series: &str) -> f64 {
+pub(crate) async fn metric(app: &TestApp, series: &str) -> f64 {
     let (_, text) = app.get("/metrics").await;
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
@@ -150,7 +154,7 @@ async fn metric(app: &TestApp, series: &str) -> f64 {
 }
 
 /// Waits until the outbox is empty: every queued reply delivered or dropped.
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     settle_within(app, Duration::from_secs(20)).await
 }
 

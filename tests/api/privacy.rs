@@ -9,9 +9,10 @@ use crate::common::for_each_database;
 use crate::helpers::{spawn_app, TestApp};
 
 const ANSWERS: [&str; 5] = ["1977", "Kikwit", "Zephirin", "21", "Mukendi"];
-/// Full answers (as typed and normalized); the code holds only fragments (KIKW, ZEP, MUKE).
-const SECRETS: [&str; 6] = [
-    "Kikwit", "KIKWIT", "Zephirin", "ZEPHIRIN", "Mukendi", "MUKENDI",
+/// Full answers (as typed, normalized and in their canonical spelling: PH → F); the code
+/// holds only fragments (KIKW, ZEF, MUKE).
+const SECRETS: [&str; 7] = [
+    "Kikwit", "KIKWIT", "Zephirin", "ZEPHIRIN", "ZEFIRIN", "Mukendi", "MUKENDI",
 ];
 const PHONE: &str = "+243812345678";
 
@@ -49,7 +50,7 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 async fn converse(app: &TestApp) {
     let reply = app.conversation(PHONE, &ANSWERS).await;
     assert!(
-        reply.code().unwrap().starts_with("977-KIKW-21-ZEP-MUKE-"),
+        reply.code().unwrap().starts_with("977-KIKW-21-ZEF-MUKE-"),
         "{}",
         reply.body
     );
@@ -67,7 +68,7 @@ async fn no_answer_and_no_clear_phone_at_rest() {
         converse(&app).await;
         let bytes = database_bytes(&url);
         assert!(
-            contains(&bytes, "977-KIKW-21-ZEP-MUKE-"),
+            contains(&bytes, "977-KIKW-21-ZEF-MUKE-"),
             "the dump does contain the code"
         );
         for secret in SECRETS {

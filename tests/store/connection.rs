@@ -31,6 +31,13 @@ async fn an_unreachable_database_is_reported_unavailable() {
         .err()
         .unwrap();
     assert!(refused.is_unavailable(), "{refused}");
+    // The operator reads French (`ciu migrate`, `ciu serve` at startup).
+    assert!(
+        refused
+            .to_string()
+            .starts_with("base de données injoignable"),
+        "{refused}"
+    );
 
     let unopenable = Store::connect("sqlite:///nonexistent-directory/ciu.db")
         .await
@@ -45,4 +52,10 @@ async fn an_unreachable_database_is_reported_unavailable() {
     assert!(matches!(unsupported, StoreError::UnsupportedUrl));
     assert!(!unsupported.is_unavailable());
     assert!(!unsupported.to_string().contains("secret-password"));
+    assert!(
+        unsupported
+            .to_string()
+            .contains("DATABASE_URL non reconnue"),
+        "{unsupported}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Possible duplicates: records that agree on every answer but one are paired at
 //! registration, by index, and read back as codes only.
 
-use ciu::ciu::{CiuRequest, Salt};
+use ciu::code::{CiuRequest, Salt};
 use ciu::store::{DuplicateCursor, Registered};
 use std::collections::BTreeMap;
 

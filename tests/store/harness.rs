@@ -2,7 +2,7 @@
 //! was written, and people to register.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use ciu::ciu::{CiuRequest, CiuTemplate, Salt};
+use ciu::code::{CiuRequest, CiuTemplate, Salt};
 use ciu::flow::definition::HashAlphabet;
 use ciu::phone::PhoneKey;
 use ciu::seal::Sealer;

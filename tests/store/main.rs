@@ -14,3 +14,4 @@ mod reports;
 mod sessions;
 mod sqlite_writer;
 mod transactions;
+mod ussd;

@@ -2,6 +2,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 
+use ciu::channels::ChannelId;
+
 use crate::harness::*;
 
 #[tokio::test]
@@ -11,19 +13,19 @@ async fn the_outbox_sends_each_persons_messages_one_at_a_time_in_order() {
         let store = &db.store;
         let mut tx = store.begin(&key("h:alice")).await.unwrap();
         for payload in [b"a1", b"a2", b"a3"] {
-            tx.enqueue_outbound("meta", b"sealed-phone", payload, now)
+            tx.enqueue_outbound(ChannelId::Meta, b"sealed-phone", payload, now)
                 .await
                 .unwrap();
         }
         tx.commit().await.unwrap();
         let mut tx = store.begin(&key("h:bob")).await.unwrap();
-        tx.enqueue_outbound("meta", b"sealed-phone", b"b1", now)
+        tx.enqueue_outbound(ChannelId::Meta, b"sealed-phone", b"b1", now)
             .await
             .unwrap();
         tx.commit().await.unwrap();
         // Not committed: never sent.
         let mut tx = store.begin(&key("h:carol")).await.unwrap();
-        tx.enqueue_outbound("meta", b"sealed-phone", b"c1", now)
+        tx.enqueue_outbound(ChannelId::Meta, b"sealed-phone", b"c1", now)
             .await
             .unwrap();
         drop(tx);
@@ -35,18 +37,21 @@ async fn the_outbox_sends_each_persons_messages_one_at_a_time_in_order() {
         };
         // The oldest of each person only; another claimer (a second process) gets
         // nothing while the lease runs.
-        let claimed = store.claim_outbound("meta", now, lease, 10).await.unwrap();
+        let claimed = store
+            .claim_outbound(ChannelId::Meta, now, lease, 10)
+            .await
+            .unwrap();
         assert_eq!(payloads(&claimed), [b"a1".to_vec(), b"b1".to_vec()]);
         assert_eq!(claimed[0].attempts, 0);
         assert_eq!(claimed[0].created_at, now);
         let other = db.other_instance().await;
         assert!(other
-            .claim_outbound("meta", now, lease, 10)
+            .claim_outbound(ChannelId::Meta, now, lease, 10)
             .await
             .unwrap()
             .is_empty());
         assert!(store
-            .claim_outbound("whatsapp", now, lease, 10)
+            .claim_outbound(ChannelId::Twilio, now, lease, 10)
             .await
             .unwrap()
             .is_empty());
@@ -59,16 +64,21 @@ async fn the_outbox_sends_each_persons_messages_one_at_a_time_in_order() {
             .unwrap();
         store.delete_outbound(claimed[1].id).await.unwrap();
         assert_eq!(
-            store.next_outbound_due("meta").await.unwrap(),
+            store.next_outbound_due(ChannelId::Meta).await.unwrap(),
             Some(retry_at)
         );
         assert!(store
-            .claim_outbound("meta", now, lease, 10)
+            .claim_outbound(ChannelId::Meta, now, lease, 10)
             .await
             .unwrap()
             .is_empty());
         let again = other
-            .claim_outbound("meta", retry_at, retry_at + Duration::seconds(60), 10)
+            .claim_outbound(
+                ChannelId::Meta,
+                retry_at,
+                retry_at + Duration::seconds(60),
+                10,
+            )
             .await
             .unwrap();
         assert_eq!(payloads(&again), [b"a1".to_vec()]);
@@ -77,12 +87,15 @@ async fn the_outbox_sends_each_persons_messages_one_at_a_time_in_order() {
         // A lease that runs out (the sender died) makes the row claimable again.
         let later = retry_at + Duration::seconds(61);
         let reclaimed = store
-            .claim_outbound("meta", later, later, 10)
+            .claim_outbound(ChannelId::Meta, later, later, 10)
             .await
             .unwrap();
         assert_eq!(payloads(&reclaimed), [b"a1".to_vec()]);
         store.delete_outbound(reclaimed[0].id).await.unwrap();
-        let next = store.claim_outbound("meta", later, later, 1).await.unwrap();
+        let next = store
+            .claim_outbound(ChannelId::Meta, later, later, 1)
+            .await
+            .unwrap();
         assert_eq!(payloads(&next), [b"a2".to_vec()]);
         assert_eq!(store.outbox_pending().await.unwrap(), 2);
     })

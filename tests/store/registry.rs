@@ -1,7 +1,7 @@
 //! The CIU registry: one code per person, never one code for two people.
 
 use chrono::Duration;
-use ciu::ciu::MAX_CANDIDATES;
+use ciu::code::MAX_CANDIDATES;
 use ciu::store::Registered;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -233,6 +233,93 @@ async fn fingerprints_of_issued_codes_are_remembered() {
             db.store.latest_fingerprint("other-flow").await.unwrap(),
             None
         );
+    })
+    .await;
+}
+
+/// Registers `request` as issued by the derivation `fingerprint`, at `at`.
+async fn register_under(
+    store: &ciu::store::Store,
+    phone: &str,
+    request: &ciu::code::CiuRequest,
+    fingerprint: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let record = ciu::store::NewRecord {
+        fingerprint: fingerprint.to_owned(),
+        ..record(phone)
+    };
+    let mut tx = store.begin(&key(phone)).await.unwrap();
+    tx.register(request, &record, at).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_changed_derivation_needs_a_confirmation_made_after_the_latest_code() {
+    use ciu::store::DerivationStatus::{Changed, Known, NoCodes};
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        let template = normal_template();
+        let day = now() - Duration::days(10);
+        assert_eq!(
+            store.derivation_status("ciu", "fp-a").await.unwrap(),
+            NoCodes
+        );
+        register_under(
+            store,
+            "phone-a",
+            &person(&template, "MARIE", "1985"),
+            "fp-a",
+            day,
+        )
+        .await;
+        assert_eq!(store.derivation_status("ciu", "fp-a").await.unwrap(), Known);
+        let changed = Changed {
+            previous: "fp-a".to_owned(),
+        };
+        assert_eq!(
+            store.derivation_status("ciu", "fp-b").await.unwrap(),
+            changed
+        );
+        // Confirmed: fp-b may issue codes, and does.
+        store
+            .accept_derivation("ciu", "fp-b", day + Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(store.derivation_status("ciu", "fp-b").await.unwrap(), Known);
+        let later = day + Duration::days(2);
+        register_under(
+            store,
+            "phone-b",
+            &person(&template, "LUCIE", "1990"),
+            "fp-b",
+            later,
+        )
+        .await;
+        assert_eq!(store.derivation_status("ciu", "fp-b").await.unwrap(), Known);
+        // Going back to fp-a would change the codes fp-b issued since: confirm again.
+        let back = Changed {
+            previous: "fp-b".to_owned(),
+        };
+        assert_eq!(store.derivation_status("ciu", "fp-a").await.unwrap(), back);
+        store
+            .accept_derivation("ciu", "fp-a", day + Duration::days(3))
+            .await
+            .unwrap();
+        assert_eq!(store.derivation_status("ciu", "fp-a").await.unwrap(), Known);
+        // Other flows are on their own.
+        assert_eq!(
+            store.derivation_status("other", "fp-z").await.unwrap(),
+            NoCodes
+        );
+
+        let history = store.codes_per_derivation("ciu").await.unwrap();
+        let counts: Vec<(&str, i64)> = history
+            .iter()
+            .map(|h| (h.fingerprint.as_str(), h.codes))
+            .collect();
+        assert_eq!(counts, vec![("fp-a", 1), ("fp-b", 1)]);
+        assert_eq!(history[1].first_code, later);
     })
     .await;
 }

@@ -1,6 +1,7 @@
 //! A message's transaction: redeliveries, one phone at a time, all or nothing.
 
 use chrono::Duration;
+use ciu::channels::ChannelId;
 use ciu::store::{Claim, Store};
 
 use crate::harness::*;
@@ -115,7 +116,7 @@ async fn only_codes_and_queued_messages_wait_for_the_disk_on_postgresql() {
 
         let mut queued = db.store.begin(&key("phone-b")).await.unwrap();
         queued
-            .enqueue_outbound("meta", b"sealed phone", b"sealed body", now())
+            .enqueue_outbound(ChannelId::Meta, b"sealed phone", b"sealed body", now())
             .await
             .unwrap();
         assert_eq!(queued.commit_waits_for_disk().await.unwrap(), Some(true));

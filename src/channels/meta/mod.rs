@@ -4,12 +4,14 @@
 
 mod parse;
 mod render;
+mod route;
 mod send;
 mod verify;
 
 pub use parse::{parse_webhook, MetaError, MetaInbound};
 pub use render::render;
-pub use send::{GraphClient, SendOutcome};
+pub use route::{routes, META_MAX_BODY_BYTES};
+pub use send::GraphClient;
 pub use verify::{handshake_challenge, verify_signature};
 
 /// Limits of the Cloud API's messages, in characters.

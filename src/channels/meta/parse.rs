@@ -10,7 +10,9 @@ use crate::phone::PhoneNumber;
 /// along is never read: the service stores no names.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MetaInbound {
-    /// The sender in international form, `+<digits>`.
+    /// The sender: in international form, `+<digits>`, or, for a person whose number
+    /// Meta does not give, their business-scoped user id (`CD.1349…`), kept as it is.
+    /// Either way it is the conversation's key and where the replies go.
     pub phone: PhoneNumber,
     /// The `wamid...`, for deduplication.
     pub message_id: String,
@@ -41,7 +43,7 @@ pub enum MetaError {
     /// serde's detail is left out: it may quote a piece of the message.
     #[error("malformed Meta webhook: not the JSON of a WhatsApp Business Account notification")]
     InvalidJson,
-    #[error("malformed Meta webhook: a message's sender is not a phone number")]
+    #[error("malformed Meta webhook: a message's sender is neither a phone number nor a user id")]
     InvalidSender,
 }
 
@@ -71,6 +73,17 @@ struct ChangeValue {
     metadata: Option<Metadata>,
     #[serde(default)]
     messages: Vec<RawMessage>,
+    #[serde(default)]
+    contacts: Vec<Contact>,
+}
+
+/// The sender's identities, read when a message has no `from` of its own.
+#[derive(Deserialize)]
+struct Contact {
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +94,12 @@ struct Metadata {
 
 #[derive(Deserialize)]
 struct RawMessage {
-    from: String,
+    /// The phone number; absent for a person known by their user id only.
+    #[serde(default)]
+    from: Option<String>,
+    /// The business-scoped user id (BSUID), `CC.` and letters and digits.
+    #[serde(default)]
+    from_user_id: Option<String>,
     id: String,
     #[serde(rename = "type")]
     kind: String,
@@ -123,8 +141,14 @@ struct TemplateButton {
 
 /// Every message of a webhook delivery, in the order Meta listed them.
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<MetaInbound>, MetaError> {
-    let notification: Notification =
+    let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| MetaError::InvalidJson)?;
+    // serde would read a struct from an array too (`[]` as an empty notification).
+    if !value.is_object() {
+        return Err(MetaError::InvalidJson);
+    }
+    let notification: Notification =
+        serde_json::from_value(value).map_err(|_| MetaError::InvalidJson)?;
     let mut inbound = Vec::new();
     for value in notification
         .entry
@@ -133,8 +157,13 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<MetaInbound>, MetaError> {
         .filter_map(|change| change.value)
     {
         let to_phone_number_id = value.metadata.and_then(|m| m.phone_number_id);
+        let only_contact = match value.contacts.as_slice() {
+            [contact] => Some(contact),
+            _ => None,
+        };
         for message in value.messages {
-            if let Some(parsed) = read_message(message, to_phone_number_id.as_deref())? {
+            let sender = sender_of(&message, only_contact)?;
+            if let Some(parsed) = read_message(message, sender, to_phone_number_id.as_deref()) {
                 inbound.push(parsed);
             }
         }
@@ -146,12 +175,9 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<MetaInbound>, MetaError> {
 /// otherwise restart a finished conversation.
 fn read_message(
     message: RawMessage,
+    sender: PhoneNumber,
     to_phone_number_id: Option<&str>,
-) -> Result<Option<MetaInbound>, MetaError> {
-    let digits = message.from.trim_start_matches('+');
-    if !(6..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(MetaError::InvalidSender);
-    }
+) -> Option<MetaInbound> {
     let (text, media_count) = match message.kind.as_str() {
         "text" => (message.text.map(|t| t.body).unwrap_or_default(), 0),
         "interactive" => match message
@@ -165,18 +191,51 @@ fn read_message(
             Some(payload) => (payload, 0),
             None => (String::new(), 1),
         },
-        "reaction" => return Ok(None),
+        "reaction" => return None,
         // image, audio, video, document, sticker, location, contacts, unsupported...:
         // the engine answers with its polite "please write" re-prompt.
         _ => (String::new(), 1),
     };
-    Ok(Some(MetaInbound {
-        phone: PhoneNumber::new(format!("+{digits}")),
+    Some(MetaInbound {
+        phone: sender,
         message_id: message.id,
         text,
         media_count,
         to_phone_number_id: to_phone_number_id.map(str::to_owned),
-    }))
+    })
+}
+
+/// Who sent `message`: its `from` (a number, or a user id), else its `from_user_id`,
+/// else the delivery's one contact (`wa_id`, else `user_id`). The phone number wins when
+/// there is one, so a person keeps the key of their earlier conversations and of SMS.
+fn sender_of(message: &RawMessage, contact: Option<&Contact>) -> Result<PhoneNumber, MetaError> {
+    let from_contact = contact.and_then(|c| c.wa_id.as_ref().or(c.user_id.as_ref()));
+    let given = message
+        .from
+        .as_ref()
+        .or(message.from_user_id.as_ref())
+        .or(from_contact)
+        .ok_or(MetaError::InvalidJson)?;
+    let digits = given.trim_start_matches('+');
+    if (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(PhoneNumber::new(format!("+{digits}")));
+    }
+    if is_user_id(given) {
+        return Ok(PhoneNumber::new(given.as_str()));
+    }
+    Err(MetaError::InvalidSender)
+}
+
+/// A business-scoped user id: a two-letter country code, a dot, then letters, digits
+/// and dots (`US.13491208655302741918`, a parent id `US.ENT.1181…`).
+pub fn is_user_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    (4..=256).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_uppercase)
+        && bytes[2] == b'.'
+        && bytes[3..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'.')
 }
 
 #[cfg(test)]
@@ -290,6 +349,8 @@ mod tests {
             &b"not json"[..],
             b"{\"entry\": \"x\"}",
             b"[1, 2]",
+            b"[]",
+            b"  [ ]",
             b"{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"id\":\"w\",\"type\":\"text\"}]}}]}]}",
         ] {
             assert_eq!(parse_webhook(body), Err(MetaError::InvalidJson));
@@ -310,5 +371,50 @@ mod tests {
             !shown.contains("Kabila") && !shown.contains("243991234567"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_person_known_by_their_user_id_only_is_accepted() {
+        let by_field = envelope(json!([{
+            "from_user_id": "CD.13491208655302741918", "id": "w1", "type": "text",
+            "text": { "body": "Bonjour" }
+        }]));
+        let parsed = parse_webhook(&by_field).unwrap();
+        assert_eq!(parsed[0].phone.as_str(), "CD.13491208655302741918");
+        assert_eq!(parsed[0].text, "Bonjour");
+
+        let mut by_contact: Value = serde_json::from_slice(&envelope(json!([{
+            "id": "w2", "type": "text", "text": { "body": "Oui" }
+        }])))
+        .unwrap();
+        by_contact["entry"][0]["changes"][0]["value"]["contacts"] =
+            json!([{ "profile": { "name": "Marie" }, "user_id": "US.ENT.11815799212886844830" }]);
+        let parsed = parse_webhook(by_contact.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed[0].phone.as_str(), "US.ENT.11815799212886844830");
+
+        // The number, when given too, stays the key.
+        let both = envelope(json!([{
+            "from": "243991234567", "from_user_id": "CD.1349", "id": "w3", "type": "text"
+        }]));
+        assert_eq!(
+            parse_webhook(&both).unwrap()[0].phone.as_str(),
+            "+243991234567"
+        );
+        let shown = format!("{}", PhoneNumber::new("CD.13491208655302741918"));
+        assert!(!shown.contains("134912086553"), "{shown}");
+    }
+
+    #[test]
+    fn user_ids_are_told_from_garbage() {
+        for good in [
+            "US.13491208655302741918",
+            "CD.abc",
+            "US.ENT.11815799212886844830",
+        ] {
+            assert!(is_user_id(good), "{good}");
+        }
+        for bad in ["hello", "cd.123", "CD-123", "CD.", "CD.12 3", "CD.é1"] {
+            assert!(!is_user_id(bad), "{bad}");
+        }
     }
 }

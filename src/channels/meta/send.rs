@@ -5,21 +5,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::channels::{ChannelId, ReplySender, SendFuture, SendOutcome};
 use crate::config::{MetaSettings, Secret};
 use crate::phone::PhoneNumber;
 
 /// A Graph API call that takes longer is abandoned and retried later.
 const SEND_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What became of one Graph API call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
-    Delivered,
-    /// Worth trying again later: 5xx, 429, a timeout or a connection failure.
-    Retry(String),
-    /// Meta refused this message (4xx): sending it again would fail the same way.
-    Rejected(String),
-}
 
 /// Sends messages through `POST {graph base}/{version}/{phone-number-id}/messages`.
 #[derive(Clone)]
@@ -57,14 +48,9 @@ impl GraphClient {
         }))
     }
 
-    /// Sends one rendered message to `phone` (`+<digits>`).
+    /// Sends one rendered message to `phone` (`+<digits>`, or a user id).
     pub async fn send(&self, phone: &PhoneNumber, message: &Value) -> SendOutcome {
-        let mut body = message.clone();
-        if let Some(object) = body.as_object_mut() {
-            object.insert("messaging_product".into(), json!("whatsapp"));
-            object.insert("recipient_type".into(), json!("individual"));
-            object.insert("to".into(), json!(phone.as_str().trim_start_matches('+')));
-        }
+        let body = graph_body(phone, message);
         let mut request = self.http.post(&self.messages_url).json(&body);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.expose());
@@ -86,6 +72,33 @@ impl GraphClient {
             SendOutcome::Rejected(detail)
         }
     }
+}
+
+impl ReplySender for GraphClient {
+    fn channel(&self) -> ChannelId {
+        ChannelId::Meta
+    }
+
+    fn send<'a>(&'a self, to: &'a PhoneNumber, message: &'a Value) -> SendFuture<'a> {
+        Box::pin(GraphClient::send(self, to, message))
+    }
+}
+
+/// The Graph API body: the rendered message, addressed to `phone`. A number goes in
+/// `to` (digits only); a business-scoped user id (src/channels/meta/parse.rs) is assumed
+/// to go in `recipient`, as the BSUID guides of Meta's Cloud API partners describe it
+/// (README.md, "Channels": Meta's own reference could not be checked).
+fn graph_body(phone: &PhoneNumber, message: &Value) -> Value {
+    let mut body = message.clone();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("messaging_product".into(), json!("whatsapp"));
+        object.insert("recipient_type".into(), json!("individual"));
+        match phone.as_str().strip_prefix('+') {
+            Some(digits) => object.insert("to".into(), json!(digits)),
+            None => object.insert("recipient".into(), json!(phone.as_str())),
+        };
+    }
+    body
 }
 
 /// The status and Meta's error code and type, never its message: it may quote the
@@ -132,5 +145,17 @@ mod tests {
             "HTTP 400, code 131030, subcode 2494010, OAuthException"
         );
         assert_eq!(describe_error(502, "<html>".into()), "HTTP 502");
+    }
+
+    #[test]
+    fn numbers_go_in_to_and_user_ids_in_recipient() {
+        let text = json!({ "type": "text", "text": { "body": "Bonjour" } });
+        let to_number = graph_body(&PhoneNumber::new("+243991234567"), &text);
+        assert_eq!(to_number["to"], "243991234567");
+        assert!(to_number.get("recipient").is_none());
+        let to_user = graph_body(&PhoneNumber::new("CD.13491208655302741918"), &text);
+        assert_eq!(to_user["recipient"], "CD.13491208655302741918");
+        assert!(to_user.get("to").is_none());
+        assert_eq!(to_user["messaging_product"], "whatsapp");
     }
 }

@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
 use std::collections::BTreeMap;
 
-use crate::ciu::{CiuRequest, Salt};
+use crate::code::{CiuRequest, Salt};
 use crate::flow::extract::extract;
 use crate::flow::session::{Answer, Phase, Session};
 use crate::flow::validators::Rejection;
 use crate::flow::{Command, Flow};
-use crate::normalize::{normalize, normalize_words};
+use crate::normalize::{normalize, normalize_words, without_bidi_controls};
 
+mod resume;
 mod turn;
 
 use turn::Out;
@@ -21,11 +22,34 @@ pub use turn::{Event, Inbound, Registration, Reply, ReplyChoice, Turn};
 pub struct Engine<'a> {
     pub flow: &'a Flow,
     pub salt: &'a Salt,
+    /// USSD screens: each message in its short form (`.ussd`), the code without markup.
+    ussd: bool,
+    /// WhatsApp's markup (the code in ```monospace```); off for plain SMS.
+    markup: bool,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(flow: &'a Flow, salt: &'a Salt) -> Self {
-        Engine { flow, salt }
+        Engine {
+            flow,
+            salt,
+            ussd: false,
+            markup: true,
+        }
+    }
+
+    /// The same engine for a channel without WhatsApp's markup (SMS): the code is written
+    /// plainly whatever `ciu.monospace` says.
+    pub fn without_markup(self) -> Self {
+        Engine {
+            markup: false,
+            ..self
+        }
+    }
+
+    /// The same engine, speaking in USSD screens (src/channels/ussd/).
+    pub fn for_ussd(self) -> Self {
+        Engine { ussd: true, ..self }
     }
 
     pub fn handle(&self, session: Option<Session>, inbound: &Inbound, now: DateTime<Utc>) -> Turn {
@@ -99,7 +123,7 @@ impl<'a> Engine<'a> {
         };
         let mut args = FluentArgs::new();
         if let Some(code) = code {
-            let shown = if self.flow.def.ciu.monospace {
+            let shown = if self.flow.def.ciu.monospace && self.markup && !self.ussd {
                 format!("```{code}```")
             } else {
                 code.clone()
@@ -311,7 +335,8 @@ impl<'a> Engine<'a> {
             Ok(accepted) => {
                 let answer = Answer {
                     step_id: compiled.def.id.clone(),
-                    shown: accepted.shown,
+                    // Never echo direction controls back (src/normalize.rs).
+                    shown: without_bidi_controls(&accepted.shown),
                     normalized: accepted.normalized,
                 };
                 session.attempts = 0;
@@ -541,6 +566,9 @@ impl<'a> Engine<'a> {
     // ---- helpers --------------------------------------------------------------------
 
     fn msg(&self, locale: &str, id: &str, args: Option<&FluentArgs>) -> String {
+        if self.ussd {
+            return self.flow.catalogs.format_ussd(locale, id, args);
+        }
         self.flow.catalogs.format(locale, id, args)
     }
 

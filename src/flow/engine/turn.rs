@@ -1,7 +1,7 @@
 //! What goes in and out of the engine: the inbound message, the replies, the events,
 //! and the turn that carries them.
 
-use crate::ciu::CiuRequest;
+use crate::code::CiuRequest;
 use crate::flow::session::Session;
 
 /// One message from a person, as the channel adapter received it.

@@ -35,7 +35,7 @@ impl Definition {
 
 impl ExtractionRule for Definition {
     fn fits(&self, kind: AnswerKind) -> bool {
-        kind == AnswerKind::Date
+        kind == crate::flow::validators::date::KIND
     }
 
     fn check(&self, cx: &mut Compile) {

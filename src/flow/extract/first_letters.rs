@@ -19,7 +19,7 @@ pub const HINT: &str = "first_letters pour du texte ou un choix";
 
 impl ExtractionRule for Definition {
     fn fits(&self, kind: AnswerKind) -> bool {
-        kind == AnswerKind::Text
+        kind == AnswerKind::TEXT
     }
 
     fn check(&self, cx: &mut Compile) {

@@ -12,7 +12,7 @@ pub const HINT: &str = "last_digits pour une année, un jour ou un nombre";
 
 impl ExtractionRule for Definition {
     fn fits(&self, kind: AnswerKind) -> bool {
-        kind == AnswerKind::Number
+        kind == AnswerKind::NUMBER
     }
 
     fn check(&self, cx: &mut Compile) {

@@ -99,7 +99,7 @@ impl Checker {
                 continue;
             };
             self.check_variables(&message.id, info, message.variables, severity);
-            let longest = worst_case_length(catalogs, lang, &message.id, def);
+            let longest = worst_case_length(catalogs, lang, message, def);
             if listed && longest > MAX_REPLY_CHARS {
                 self.diagnostics.push(Diagnostic::error(
                     &info.file,
@@ -246,7 +246,7 @@ fn required_messages(steps: &[CompiledStep]) -> Vec<Required> {
         require(&step.def.label, &[], format!("{path}.label"));
         if let Some(error) = &step.def.error {
             // A custom refusal gets the validator's own numbers, nothing else.
-            let variables = step.def.validate.rule().variables();
+            let variables = step.def.validate.messages().variables;
             require(error, variables, format!("{path}.error"));
         }
         for (j, option) in step.validator.choices().iter().enumerate() {
@@ -273,11 +273,13 @@ fn needs_translation(text: &str) -> bool {
         >= 2
 }
 
-/// Formats a message with long stand-ins for every variable.
-fn worst_case_length(catalogs: &Catalogs, lang: &str, id: &str, def: &FlowDef) -> usize {
+/// Formats a message with long stand-ins for every variable it is given: four digits
+/// for a number (a validator's limits, a question's number), the longest text for the
+/// engine's texts below.
+fn worst_case_length(catalogs: &Catalogs, lang: &str, message: &Required, def: &FlowDef) -> usize {
     let mut args = fluent_bundle::FluentArgs::new();
-    for name in ["number", "total", "min", "max", "count", "minutes"] {
-        args.set(name, 9999);
+    for name in message.variables {
+        args.set(*name, 9999);
     }
     let longest_alias = 24;
     for name in ["restart", "help", "language", "back", "stop"] {
@@ -290,5 +292,8 @@ fn worst_case_length(catalogs: &Catalogs, lang: &str, id: &str, def: &FlowDef) -
     args.set("summary", "");
     args.set("label", "W".repeat(MAX_ROW_TITLE));
     args.set("answer", "W".repeat(def.max_message_chars));
-    catalogs.format(lang, id, Some(&args)).chars().count()
+    catalogs
+        .format(lang, &message.id, Some(&args))
+        .chars()
+        .count()
 }

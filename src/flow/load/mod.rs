@@ -6,9 +6,11 @@
 mod commands;
 pub mod menus;
 mod messages;
+pub mod sms;
 mod spelling;
 mod steps;
 mod template;
+pub mod ussd;
 mod yaml;
 
 use sha2::{Digest, Sha256};
@@ -21,7 +23,7 @@ use crate::flow::source_map::SourceMap;
 use crate::flow::Flow;
 use crate::i18n::Catalogs;
 pub use menus::MAX_REPLY_CHARS;
-use yaml::yaml_error;
+use yaml::{repeated_key_sentence, yaml_error};
 
 /// A loaded flow plus the warnings found on the way.
 pub struct Loaded {
@@ -49,6 +51,10 @@ pub fn load(flow_path: &Path, locales_dir: &Path) -> Result<Loaded, Vec<Diagnost
     };
     let flow = checker.compile(def, locales_dir);
     let mut diagnostics = checker.diagnostics;
+    if let Some(flow) = &flow {
+        diagnostics.extend(ussd::check_ussd_screens(flow));
+        diagnostics.extend(sms::check_sms_segments(flow));
+    }
     diagnostics.sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
     match flow {
         Some(flow) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Loaded {
@@ -72,6 +78,16 @@ impl Checker {
             .push(Diagnostic::error(&self.file, position, message));
     }
 
+    /// A key written twice where serde keeps one without a word (a word list of a
+    /// command or a language): the file says two things.
+    fn check_repeated_keys(&mut self) {
+        for (path, repeat, first) in self.map.repeated_keys() {
+            let message = repeated_key_sentence(path, repeat, first);
+            self.diagnostics
+                .push(Diagnostic::error(&self.file, Some(repeat), message));
+        }
+    }
+
     fn compile(&mut self, def: FlowDef, locales_dir: &Path) -> Option<Flow> {
         if def.version > ENGINE_FLOW_VERSION {
             self.error("version", format!(
@@ -86,6 +102,7 @@ impl Checker {
             self.error("id", "l'identifiant du flux (id) ne peut pas être vide.");
         }
         self.check_numbers(&def);
+        self.check_repeated_keys();
         let (catalogs, catalog_diagnostics) = Catalogs::load(locales_dir, &def.default_locale);
         self.diagnostics.extend(catalog_diagnostics);
         self.check_locales(&def, &catalogs);

@@ -70,7 +70,7 @@ impl Checker {
             // Unreadable or wrong spelling files were reported where they are.
             if def.spelling.is_none() {
                 self.error(&at, format!(
-                    "la question demande les règles d'orthographe « {name} », mais le flux ne dit pas où elles sont : ajoutez en haut du fichier\n  spelling:\n    rules: spelling.yaml\n    places: places.yaml\n    keep_apart: keep-apart.yaml"
+                    "la question demande les règles d'orthographe « {name} », mais le flux ne dit pas où elles sont : ajoutez au fichier (après le bloc ciu:, comme dans le flux livré)\n  spelling:\n    rules: spelling.yaml\n    places: places.yaml\n    keep_apart: keep-apart.yaml"
                 ));
             }
             return None;

@@ -32,19 +32,17 @@ pub(super) fn yaml_error(
         Some((p, d)) if !p.contains(' ') => (p.to_owned(), d.to_owned()),
         _ => (String::new(), raw.clone()),
     };
-    let error = Error {
-        path: if serde_path.is_empty() {
-            String::new()
-        } else {
-            format!(" (à « {} »)", human_path(&serde_path))
-        },
+    let mut error = Error {
+        path: shown_path(&serde_path),
         serde_path,
         detail,
         started_at,
         position,
     };
+    error.find_wrong_value(map);
     let (position, sentence) = error
         .missing_key_misplaced(source, map)
+        .or_else(|| error.repeated_key(map))
         .or_else(|| error.about_keys(map))
         .or_else(|| error.unclosed_quote(source))
         .unwrap_or_else(|| (error.position, error.about_values()));
@@ -64,7 +62,78 @@ fn quoted(s: &str) -> Vec<String> {
     s.split('`').skip(1).step_by(2).map(str::to_owned).collect()
 }
 
+/// A key written twice in one block (serde keeps one silently in a list of words).
+pub(super) fn repeated_key_sentence(path: &str, repeat: Position, first: Position) -> String {
+    let (block, key) = path.rsplit_once('.').unwrap_or(("", path));
+    let lines = if repeat.line == first.line {
+        format!("sur la ligne {}", first.line)
+    } else {
+        format!("aux lignes {} et {}", first.line, repeat.line)
+    };
+    format!(
+        "la clé « {key} » est écrite deux fois dans le même bloc{}, {lines}. Gardez-en une seule.",
+        shown_path(block)
+    )
+}
+
+/// ` (à « question 3, validate »)`, or empty.
+fn shown_path(serde_path: &str) -> String {
+    if serde_path.is_empty() {
+        String::new()
+    } else {
+        format!(" (à « {} »)", human_path(serde_path))
+    }
+}
+
 impl Error {
+    /// A value of the wrong sort inside a `type:` block (`count: trois`): serde names
+    /// only the block, at its first line. When the value is written once there, point
+    /// at it and name its key.
+    fn find_wrong_value(&mut self, map: &SourceMap) {
+        let Some(rest) = self
+            .detail
+            .strip_prefix("invalid type: ")
+            .or_else(|| self.detail.strip_prefix("invalid value: "))
+        else {
+            return;
+        };
+        let Some((found, _)) = rest.rsplit_once(", expected ") else {
+            return;
+        };
+        // `string "trois"`, or `integer `5`` and the like.
+        let value = match found.strip_prefix("string \"") {
+            Some(text) => text.strip_suffix('"'),
+            None => found.split('`').nth(1),
+        };
+        let Some(value) = value else { return };
+        let places = map.find_value_under(&self.serde_path, value);
+        if places.iter().any(|(_, at)| Some(*at) == self.position) {
+            return;
+        }
+        if let [(path, at)] = places[..] {
+            self.position = Some(at);
+            self.serde_path = path.to_owned();
+            self.path = shown_path(path);
+        }
+    }
+
+    /// A key written twice in one block: at the second one.
+    fn repeated_key(&self, map: &SourceMap) -> Option<(Option<Position>, String)> {
+        let key = quoted(self.detail.strip_prefix("duplicate field ")?)
+            .into_iter()
+            .next()?;
+        let Some((path, repeat, first)) = map.repeated_key_under(&self.serde_path, &key) else {
+            return Some((
+                self.position,
+                format!(
+                    "la clé « {key} » est écrite deux fois dans le même bloc{}. Gardez-en une seule.",
+                    self.path
+                ),
+            ));
+        };
+        Some((Some(repeat), repeated_key_sentence(path, repeat, first)))
+    }
+
     /// A key reported missing that is written in the block, but not at its keys'
     /// indentation: say so at its line.
     fn missing_key_misplaced(

@@ -344,13 +344,13 @@ mod tests {
     #[test]
     fn a_canonical_name_that_leads_to_another_place_is_reported() {
         let rules = rules("rule_sets:\n  places:\n    - { from: OU, to: U }\n");
-        let text = "rule_set: places\nplaces:\n  - name: Ailleurs\n    aliases: [Kwamuth]\n  \
+        let text = "rule_set: places\nplaces:\n  - name: Ailleurs\n    aliases: [Kwamouth]\n  \
                     - name: Kwamouth\n";
         let gazetteer = Gazetteer::parse(Path::new("places.yaml"), text, &rules).unwrap();
         let text = messages(&check_gazetteer(&gazetteer));
         assert!(text.contains("places.yaml:5:"), "{text}");
         assert!(
-            text.contains("la forme canonique KWAMUTH de « Kwamouth » désigne le lieu AILLEURS"),
+            text.contains("la forme canonique KWAMOUTH de « Kwamouth » désigne le lieu AILLEURS"),
             "{text}"
         );
     }

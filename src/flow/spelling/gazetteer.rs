@@ -42,8 +42,9 @@ pub struct PlaceSpelling {
 pub struct Place {
     /// The name as written in the file (`Haut-Uele`).
     pub name: String,
-    /// What every spelling of the place becomes: the name normalized, then spelled by
-    /// the rules (`HAUTUELE`), so it is stable under them.
+    /// What every spelling of the place becomes: its name as written in the file,
+    /// normalized (`HAUTUELE`, `LUALABA`), never respelled by the rules, so the code's
+    /// fragment reads like the name staff know (LUAL, not LWAL).
     pub canonical: String,
     pub spellings: Vec<PlaceSpelling>,
 }
@@ -104,7 +105,7 @@ impl Gazetteer {
             if let Some(first) = spellings.first().filter(|s| s.written == def.name) {
                 places.push(Place {
                     name: def.name.clone(),
-                    canonical: first.spelled.clone(),
+                    canonical: first.normalized.clone(),
                     spellings,
                 });
             }
@@ -142,14 +143,22 @@ impl Gazetteer {
     }
 
     pub fn lookup_exact(&self, normalized: &str) -> Option<&str> {
-        let index = *self.exact.get(normalized)?;
-        Some(&self.places[index].canonical)
+        Some(&self.find_exact(normalized)?.canonical)
+    }
+
+    /// The place a normalized spelling names as written.
+    pub fn find_exact(&self, normalized: &str) -> Option<&Place> {
+        Some(&self.places[*self.exact.get(normalized)?])
     }
 
     /// Lookup of a word already passed through [`Gazetteer::rules`].
     pub fn lookup_spelled(&self, spelled: &str) -> Option<&str> {
-        let index = *self.spelled.get(spelled)?;
-        Some(&self.places[index].canonical)
+        Some(&self.find_spelled(spelled)?.canonical)
+    }
+
+    /// The place a spelling already passed through [`Gazetteer::rules`] names.
+    pub fn find_spelled(&self, spelled: &str) -> Option<&Place> {
+        Some(&self.places[*self.spelled.get(spelled)?])
     }
 
     /// The place whose canonical form is `canonical`.
@@ -209,12 +218,12 @@ mod tests {
         assert_eq!(g.lookup("KINDOU"), Some("KINDU"));
         assert_eq!(
             g.lookup("KWAMOUTH"),
-            Some("KWAMUTH"),
-            "canonical = spelled name"
+            Some("KWAMOUTH"),
+            "canonical = the name as written, normalized"
         );
-        assert_eq!(g.lookup("KWAMUTH"), Some("KWAMUTH"));
+        assert_eq!(g.lookup("KWAMUTH"), Some("KWAMOUTH"));
         assert_eq!(g.lookup("GOMA"), None);
-        assert_eq!(g.place("KWAMUTH").unwrap().name, "Kwamouth");
+        assert_eq!(g.place("KWAMOUTH").unwrap().name, "Kwamouth");
     }
 
     #[test]

@@ -25,6 +25,16 @@ pub const RULES_FILE: &str = "spelling.yaml";
 pub const PLACES_FILE: &str = "places.yaml";
 pub const KEEP_APART_FILE: &str = "keep-apart.yaml";
 
+/// What the spelling of one step did to an answer.
+#[derive(Debug)]
+pub struct Explanation<'a> {
+    /// The rules that changed the answer, in the order they fired.
+    pub fired: Vec<&'a rules::Rule>,
+    /// The place of the gazetteer the answer names, if any.
+    pub place: Option<&'a Place>,
+    pub canonical: String,
+}
+
 /// The canonicalizer of one step: a rule set, and for places the gazetteer.
 #[derive(Debug, Clone)]
 pub struct Canonicalizer {
@@ -40,18 +50,29 @@ impl Canonicalizer {
     /// The canonical form of a normalized answer: the gazetteer's place when it knows
     /// the spelling, otherwise the rules' spelling.
     pub fn canonical(&self, normalized: &str) -> String {
-        if let Some(place) = self
-            .gazetteer
-            .as_ref()
-            .and_then(|g| g.lookup_exact(normalized))
-        {
-            return place.to_owned();
+        self.explain(normalized).canonical
+    }
+
+    /// How a normalized answer reaches its canonical form (what `ciu spell` shows):
+    /// a spelling the gazetteer lists as written, or else the rules, then the
+    /// gazetteer again on the rules' spelling.
+    pub fn explain(&self, normalized: &str) -> Explanation<'_> {
+        let gazetteer = self.gazetteer.as_deref();
+        if let Some(place) = gazetteer.and_then(|g| g.find_exact(normalized)) {
+            return Explanation {
+                fired: Vec::new(),
+                place: Some(place),
+                canonical: place.canonical.clone(),
+            };
         }
-        let spelled = self.rules.apply(normalized);
-        match &self.gazetteer {
-            // The gazetteer's own rule set is this one (see Spelling::canonicalizer).
-            Some(g) => g.lookup_spelled(&spelled).map_or(spelled, str::to_owned),
-            None => spelled,
+        let trace = self.rules.trace(normalized);
+        let fired = trace.fired.iter().map(|&i| &self.rules.rules[i]).collect();
+        // The gazetteer's own rule set is this one (see Spelling::canonicalizer).
+        let place = gazetteer.and_then(|g| g.find_spelled(&trace.result));
+        Explanation {
+            fired,
+            place,
+            canonical: place.map_or(trace.result, |p| p.canonical.clone()),
         }
     }
 

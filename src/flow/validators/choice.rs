@@ -38,7 +38,10 @@ fn word_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     })
 }
 
-pub const MESSAGES: &[(&str, &[&str])] = &[("err-choice", &["count"])];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-choice"],
+    variables: &["count"],
+};
 
 #[derive(Debug)]
 struct Compiled {
@@ -67,10 +70,6 @@ impl ValidatorDefinition for Definition {
                 .collect()
         });
         Some(Box::new(Compiled { options, lookup }))
-    }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &["count"]
     }
 }
 
@@ -147,19 +146,12 @@ impl Validate for Compiled {
                 shown: option.value.clone(),
                 normalized: option.value.clone(),
             }),
-            None => Err(Rejection {
-                message: "err-choice",
-                args: self.args(0),
-            }),
+            None => Err(MESSAGES.refuse("err-choice", &[self.options.len() as i64])),
         }
     }
 
-    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
-        vec![("count", self.options.len() as i64)]
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Text
+        AnswerKind::TEXT
     }
 
     fn choices(&self) -> &[ChoiceOption] {

@@ -21,14 +21,18 @@ pub struct Definition {
     pub max: YearBound,
 }
 
-const VARIABLES: &[&str] = &["min", "max"];
+pub const MESSAGES: Messages = Messages {
+    ids: &[
+        "err-date",
+        "err-date-impossible",
+        "err-date-year",
+        "err-date-future",
+    ],
+    variables: &["min", "max"],
+};
 
-pub const MESSAGES: &[(&str, &[&str])] = &[
-    ("err-date", VARIABLES),
-    ("err-date-impossible", VARIABLES),
-    ("err-date-year", VARIABLES),
-    ("err-date-future", VARIABLES),
-];
+/// A full date, normalized as `YYYYMMDD` (what the extraction `date_part` reads).
+pub const KIND: AnswerKind = AnswerKind("date");
 
 /// Month names and usual abbreviations (fr, ln, sw, en), as `normalize_words` writes
 /// them. Lingala: the CLDR names ("sánzá ya mísáto", month three) and the borrowed ones
@@ -188,10 +192,6 @@ impl ValidatorDefinition for Definition {
         check_bounds(cx, self.min.resolve(year), self.max.resolve(year));
         Some(Box::new(self.clone()))
     }
-
-    fn variables(&self) -> &'static [&'static str] {
-        VARIABLES
-    }
 }
 
 impl Definition {
@@ -238,10 +238,8 @@ impl Definition {
 
 impl Validate for Definition {
     fn check(&self, raw: &str, today: NaiveDate) -> Result<Accepted, Rejection> {
-        let refuse = |refusal: Refusal| Rejection {
-            message: refusal.message(),
-            args: self.args(today.year() as i64),
-        };
+        let bounds = year_bounds(&self.min, &self.max, today.year() as i64);
+        let refuse = |refusal: Refusal| MESSAGES.refuse(refusal.message(), &bounds);
         let written = read(raw).map_err(refuse)?;
         let date = self.resolve(&written, today).map_err(refuse)?;
         Ok(Accepted {
@@ -250,12 +248,8 @@ impl Validate for Definition {
         })
     }
 
-    fn args(&self, current_year: i64) -> Vec<(&'static str, i64)> {
-        year_bounds(&self.min, &self.max, current_year)
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Date
+        KIND
     }
 
     fn longest_answer(&self) -> usize {

@@ -10,15 +10,14 @@ use crate::normalize::normalize;
 #[serde(deny_unknown_fields)]
 pub struct Definition {}
 
-pub const MESSAGES: &[(&str, &[&str])] = &[("err-day", &[])];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-day"],
+    variables: &[],
+};
 
 impl ValidatorDefinition for Definition {
     fn compile(&self, _: &mut Compile) -> Option<Box<dyn Validate>> {
         Some(Box::new(self.clone()))
-    }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &[]
     }
 }
 
@@ -26,19 +25,12 @@ impl Validate for Definition {
     fn check(&self, raw: &str, _: NaiveDate) -> Result<Accepted, Rejection> {
         match parse_digits(&normalize(raw), 2) {
             Some(day) if (1..=31).contains(&day) => Ok(number(day)),
-            _ => Err(Rejection {
-                message: "err-day",
-                args: Vec::new(),
-            }),
+            _ => Err(MESSAGES.refuse("err-day", &[])),
         }
     }
 
-    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
-        Vec::new()
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Number
+        AnswerKind::NUMBER
     }
 }
 

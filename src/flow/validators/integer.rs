@@ -12,7 +12,10 @@ pub struct Definition {
     pub max: i64,
 }
 
-pub const MESSAGES: &[(&str, &[&str])] = &[("err-integer", &["min", "max"])];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-integer"],
+    variables: &["min", "max"],
+};
 
 impl ValidatorDefinition for Definition {
     fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>> {
@@ -22,29 +25,18 @@ impl ValidatorDefinition for Definition {
         }
         Some(Box::new(self.clone()))
     }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &["min", "max"]
-    }
 }
 
 impl Validate for Definition {
     fn check(&self, raw: &str, _: NaiveDate) -> Result<Accepted, Rejection> {
         match raw.trim().replace([' ', '\u{a0}'], "").parse::<i64>() {
             Ok(value) if (self.min..=self.max).contains(&value) => Ok(number(value)),
-            _ => Err(Rejection {
-                message: "err-integer",
-                args: self.args(0),
-            }),
+            _ => Err(MESSAGES.refuse("err-integer", &[self.min, self.max])),
         }
     }
 
-    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
-        vec![("min", self.min), ("max", self.max)]
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Number
+        AnswerKind::NUMBER
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! One file per validator type in this folder (its `type:` name is the file name): its
 //! definition in the flow file, its load-time checks, its check of an answer and the
-//! messages it may refuse with. `build.rs` lists the files, so a new validator is one
-//! new file plus its messages in `locales/*/ciu.ftl` (CUSTOMIZING_QUESTIONS.md).
+//! messages it may refuse with (its `MESSAGES`). `build.rs` lists the files, so a new
+//! validator is one new file plus its messages in `locales/*/ciu.ftl`
+//! (CUSTOMIZING_QUESTIONS.md); a validator giving a new sort of value declares its
+//! [`AnswerKind`] in its file too (`date::KIND`).
 
 use chrono::NaiveDate;
 use std::path::Path;
@@ -36,6 +38,37 @@ pub struct Rejection {
     pub args: Vec<(&'static str, i64)>,
 }
 
+/// A validator's refusal messages and the numbers they are given: the one list of its
+/// message variables. Every refusal gets all of them, and a step's custom `error:`
+/// message may use them (`ciu check` holds the translations to these names).
+#[derive(Debug)]
+pub struct Messages {
+    pub ids: &'static [&'static str],
+    pub variables: &'static [&'static str],
+}
+
+impl Messages {
+    /// Refusal `id`, with `values` for the variables, in their order.
+    pub fn refuse(&self, id: &'static str, values: &[i64]) -> Rejection {
+        debug_assert!(self.ids.contains(&id), "{id} is not one of {:?}", self.ids);
+        debug_assert_eq!(
+            values.len(),
+            self.variables.len(),
+            "{id}: one value per variable {:?}",
+            self.variables
+        );
+        Rejection {
+            message: id,
+            args: self
+                .variables
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect(),
+        }
+    }
+}
+
 /// One option of a choice question.
 #[derive(Debug, Clone)]
 pub struct ChoiceOption {
@@ -43,15 +76,16 @@ pub struct ChoiceOption {
     pub label: String,
 }
 
-/// What sort of value a validator gives, so extraction rules can say if they fit.
+/// What sort of value a validator gives, so extraction rules can say if they fit. A
+/// validator giving another sort declares it in its own file (`date::KIND`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerKind {
+pub struct AnswerKind(pub &'static str);
+
+impl AnswerKind {
     /// Digits only (a year, a day, a number).
-    Number,
+    pub const NUMBER: AnswerKind = AnswerKind("number");
     /// Letters (free text or a choice's value).
-    Text,
-    /// A full date, normalized as `YYYYMMDD`.
-    Date,
+    pub const TEXT: AnswerKind = AnswerKind("text");
 }
 
 /// A compiled validator, ready to check answers.
@@ -59,9 +93,6 @@ pub trait Validate: std::fmt::Debug + Send + Sync {
     /// Checks `raw` (already known to be non-empty after normalization); `today` decides
     /// `current` bounds and what is in the future.
     fn check(&self, raw: &str, today: NaiveDate) -> Result<Accepted, Rejection>;
-    /// The numbers a refusal message may show; every refusal (default or custom
-    /// message) gets all of them.
-    fn args(&self, current_year: i64) -> Vec<(&'static str, i64)>;
     fn answer_kind(&self) -> AnswerKind;
     /// The options to show as buttons or a list (empty but for a choice).
     fn choices(&self) -> &[ChoiceOption] {
@@ -78,8 +109,6 @@ pub trait ValidatorDefinition {
     /// Checks the definition and compiles it; `None` when it cannot be used (the
     /// problems are reported through `cx`).
     fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>>;
-    /// The variables a custom `error:` message of this step may use.
-    fn variables(&self) -> &'static [&'static str];
 }
 
 /// Everything a validator's or an extraction's load-time checks may need, and where
@@ -134,15 +163,8 @@ impl YearBound {
 }
 
 /// The `min`/`max` numbers of a refusal, `current` resolved (`year`, `date`).
-pub fn year_bounds(
-    min: &YearBound,
-    max: &YearBound,
-    current_year: i64,
-) -> Vec<(&'static str, i64)> {
-    vec![
-        ("min", min.resolve(current_year)),
-        ("max", max.resolve(current_year)),
-    ]
+pub fn year_bounds(min: &YearBound, max: &YearBound, current_year: i64) -> [i64; 2] {
+    [min.resolve(current_year), max.resolve(current_year)]
 }
 
 /// All digits, at most `max_digits` significant ones (leading zeros allowed): "05" → 5.
@@ -165,9 +187,12 @@ pub fn number(value: i64) -> Accepted {
     }
 }
 
-/// Every validator's refusal messages (the checker requires them in every language).
+/// Every validator's refusal messages, each with its variables (the checker requires
+/// them in every language).
 pub fn refusal_messages() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
-    MESSAGES.iter().flat_map(|m| m.iter().copied())
+    MESSAGES
+        .iter()
+        .flat_map(|m| m.ids.iter().map(|id| (*id, m.variables)))
 }
 
 /// The `min`/`max` bounds check shared by `year`, `integer` and `date`.

@@ -18,8 +18,10 @@ fn default_max_len() -> usize {
     100
 }
 
-pub const MESSAGES: &[(&str, &[&str])] =
-    &[("err-pattern", &[]), ("err-text-too-long", &["max"])];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-pattern", "err-text-too-long"],
+    variables: &["max"],
+};
 
 #[derive(Debug)]
 struct Compiled {
@@ -45,18 +47,11 @@ impl ValidatorDefinition for Definition {
             }
         }
     }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &["max"]
-    }
 }
 
 impl Validate for Compiled {
     fn check(&self, raw: &str, _: NaiveDate) -> Result<Accepted, Rejection> {
-        let refuse = |message| Rejection {
-            message,
-            args: self.args(0),
-        };
+        let refuse = |id| MESSAGES.refuse(id, &[self.max_len as i64]);
         let shown = raw.trim().to_owned();
         if shown.chars().count() > self.max_len {
             Err(refuse("err-text-too-long"))
@@ -68,12 +63,8 @@ impl Validate for Compiled {
         }
     }
 
-    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
-        vec![("max", self.max_len as i64)]
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Text
+        AnswerKind::TEXT
     }
 
     fn longest_answer(&self) -> usize {

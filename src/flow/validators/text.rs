@@ -18,10 +18,10 @@ fn one() -> usize {
     1
 }
 
-pub const MESSAGES: &[(&str, &[&str])] = &[
-    ("err-text", &["min", "max"]),
-    ("err-text-too-long", &["max"]),
-];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-text", "err-text-too-long"],
+    variables: &["min", "max"],
+};
 
 impl ValidatorDefinition for Definition {
     fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>> {
@@ -33,18 +33,11 @@ impl ValidatorDefinition for Definition {
         }
         Some(Box::new(self.clone()))
     }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &["min", "max"]
-    }
 }
 
 impl Validate for Definition {
     fn check(&self, raw: &str, _: NaiveDate) -> Result<Accepted, Rejection> {
-        let refuse = |message| Rejection {
-            message,
-            args: self.args(0),
-        };
+        let refuse = |id| MESSAGES.refuse(id, &[self.letters_min as i64, self.max_len as i64]);
         let shown = raw.trim().to_owned();
         let normalized = normalize(raw);
         if shown.chars().count() > self.max_len {
@@ -58,15 +51,8 @@ impl Validate for Definition {
         }
     }
 
-    fn args(&self, _: i64) -> Vec<(&'static str, i64)> {
-        vec![
-            ("min", self.letters_min as i64),
-            ("max", self.max_len as i64),
-        ]
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Text
+        AnswerKind::TEXT
     }
 
     fn longest_answer(&self) -> usize {

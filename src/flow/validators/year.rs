@@ -13,18 +13,16 @@ pub struct Definition {
     pub max: YearBound,
 }
 
-/// Refusal messages and the variables each may use.
-pub const MESSAGES: &[(&str, &[&str])] = &[("err-year", &["min", "max"])];
+pub const MESSAGES: Messages = Messages {
+    ids: &["err-year"],
+    variables: &["min", "max"],
+};
 
 impl ValidatorDefinition for Definition {
     fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>> {
         let year = cx.current_year;
         check_bounds(cx, self.min.resolve(year), self.max.resolve(year));
         Some(Box::new(self.clone()))
-    }
-
-    fn variables(&self) -> &'static [&'static str] {
-        &["min", "max"]
     }
 }
 
@@ -35,22 +33,13 @@ impl Validate for Definition {
         let normalized = normalize(raw);
         // A year is written with 4 digits: "85" or "mil neuf cent" are refused.
         match parse_digits(&normalized, 4) {
-            Some(year) if normalized.len() == 4 && (min..=max).contains(&year) => {
-                Ok(number(year))
-            }
-            _ => Err(Rejection {
-                message: "err-year",
-                args: self.args(current),
-            }),
+            Some(year) if normalized.len() == 4 && (min..=max).contains(&year) => Ok(number(year)),
+            _ => Err(MESSAGES.refuse("err-year", &[min, max])),
         }
     }
 
-    fn args(&self, current_year: i64) -> Vec<(&'static str, i64)> {
-        year_bounds(&self.min, &self.max, current_year)
-    }
-
     fn answer_kind(&self) -> AnswerKind {
-        AnswerKind::Number
+        AnswerKind::NUMBER
     }
 }
 

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use super::pg_conn::PgTx;
 use super::sqlite_writer::{self, time_text, Finished, Savepoint, WriterGuard};
 use super::StoreError;
+use crate::channels::ChannelId;
 use crate::phone::PhoneKey;
 pub use claim::Claim;
 pub use registry::{NewRecord, Registered};
@@ -121,7 +122,7 @@ impl StoreTx {
     /// (the real number) and `payload` are sealed by the caller.
     pub async fn enqueue_outbound(
         &mut self,
-        channel: &str,
+        channel: ChannelId,
         phone: &[u8],
         payload: &[u8],
         now: DateTime<Utc>,
@@ -133,7 +134,7 @@ impl StoreTx {
                     sqlite.conn()?,
                     ENQUEUE_OUTBOUND,
                     &[
-                        &channel,
+                        &channel.label(),
                         &self.phone.as_str(),
                         &phone,
                         &payload,
@@ -143,7 +144,7 @@ impl StoreTx {
             }
             TxConn::Postgres { tx, .. } => {
                 sqlx::query(ENQUEUE_OUTBOUND)
-                    .bind(channel)
+                    .bind(channel.label())
                     .bind(self.phone.as_str())
                     .bind(phone)
                     .bind(payload)

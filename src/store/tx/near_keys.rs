@@ -1,11 +1,11 @@
 //! Possible duplicates found at registration: the new record's near keys (see
-//! `NearKey` in src/ciu.rs) are looked up by the index of `uic_near_keys`, never by a
+//! `NearKey` in src/code.rs) are looked up by the index of `uic_near_keys`, never by a
 //! scan, and every earlier record sharing one becomes a pair in `possible_duplicates`.
 
 use chrono::{DateTime, Utc};
 
 use super::{StoreTx, TxConn};
-use crate::ciu::NearKey;
+use crate::code::NearKey;
 use crate::store::sqlite_writer::{self, time_text};
 use crate::store::StoreError;
 

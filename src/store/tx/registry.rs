@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{StoreTx, TxConn};
-use crate::ciu::{CiuRequest, MAX_CANDIDATES};
+use crate::channels::ChannelId;
+use crate::code::{CiuRequest, MAX_CANDIDATES};
 use crate::phone::PhoneKey;
 use crate::store::sqlite_writer::{self, query_first, time_text};
 use crate::store::StoreError;
@@ -54,6 +55,11 @@ const INSERT_RECORD: &str = "INSERT INTO uic_records
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)
      ON CONFLICT DO NOTHING
      RETURNING id";
+
+/// Parameters: channel label, code (migrations/*/0008_record_channel.sql). The first
+/// channel stays.
+const NOTE_CHANNEL: &str =
+    "UPDATE uic_records SET channel = $1 WHERE uic_code = $2 AND channel IS NULL";
 
 const RECORD_COLLISION: &str =
     "INSERT INTO ciu_collisions (flow_id, uic_code, collision_index, detected_at)
@@ -196,6 +202,25 @@ impl StoreTx {
                     .bind(code)
                     .bind(collision_index)
                     .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records which channel a code was first given on (`ciu stats`, codes per channel);
+    /// a code already given keeps its channel.
+    pub async fn note_channel(&mut self, code: &str, channel: ChannelId) -> Result<(), StoreError> {
+        let (sql, label) = (NOTE_CHANNEL, channel.label());
+        match &mut self.conn {
+            TxConn::Sqlite(sqlite) => {
+                sqlite_writer::execute(sqlite.conn()?, sql, &[&label, &code])?;
+            }
+            TxConn::Postgres { tx, .. } => {
+                sqlx::query(sql)
+                    .bind(label)
+                    .bind(code)
                     .execute(&mut **tx)
                     .await?;
             }

@@ -1,8 +1,24 @@
-//! The shipped flow with a sixth, two-choice question (sex: H or F) whose answer goes
-//! into the code, added the way a programme would: by editing the flow file and each
-//! language's catalog only (see CUSTOMIZING_QUESTIONS.md).
+//! Edited copies of the shipped flow, written elsewhere by tests: the text of
+//! flows/ciu.yaml with its spelling files named by absolute path (they are named
+//! relative to the flow file), and the flow with a sixth, two-choice question (sex: H or
+//! F) whose answer goes into the code, added the way a programme would: by editing the
+//! flow file and each language's catalog only (see CUSTOMIZING_QUESTIONS.md).
 
 use std::path::{Path, PathBuf};
+
+/// flows/ciu.yaml, ready to be edited and written in another folder.
+pub fn shipped_flow_text() -> String {
+    let flows = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
+    let text = std::fs::read_to_string(flows.join("ciu.yaml")).unwrap();
+    ["spelling.yaml", "places.yaml", "keep-apart.yaml"]
+        .iter()
+        .fold(text, |text, file| {
+            text.replace(
+                &format!(": {file}\n"),
+                &format!(": {}\n", flows.join(file).display()),
+            )
+        })
+}
 
 /// Where [`write_sixth_question_flow`] put the flow file and the catalogs.
 pub struct SixthQuestionFlow {
@@ -13,8 +29,7 @@ pub struct SixthQuestionFlow {
 /// Writes the flow and the catalogs of every shipped language under `dir`.
 pub fn write_sixth_question_flow(dir: &Path) -> SixthQuestionFlow {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let flow = std::fs::read_to_string(root.join("flows/ciu.yaml"))
-        .unwrap()
+    let flow = shipped_flow_text()
         .replace(
             "\nciu:\n",
             "

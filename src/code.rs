@@ -1,5 +1,5 @@
 //! The code itself: keyed hash, person key, collision candidates and the fingerprint of
-//! the derivation (SPEC §4). Pure functions over normalized answers and the salt.
+//! the derivation. Pure functions over normalized answers and the salt.
 
 use hmac::{Hmac, Mac};
 use rand::distributions::{Alphanumeric, DistString};
@@ -18,7 +18,7 @@ pub struct Salt(Arc<str>);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SaltError {
-    /// The guide's wording (section 1.12.2), so deployers find the fix in the guide.
+    /// The deployment guide's wording (docs/fr/guide-de-deploiement.md), so deployers find the fix there.
     #[error("Configuration error: UIC salt must be at least 16 characters")]
     TooShort,
     #[error("Configuration error: UIC salt must mix character types (lower case, upper case, digits, symbols: at least three kinds); generate one with `ciu salt`")]
@@ -262,7 +262,8 @@ impl NearKey {
 }
 
 /// Something in the code template that could hide a step's fragment or the hash for
-/// some answers. `line` and `column` count from 1 in the template text.
+/// some answers. `line` and `column` count from 1 in the template text; `message` is a
+/// French sentence saying what is wrong and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateProblem {
     pub line: usize,
@@ -270,76 +271,204 @@ pub struct TemplateProblem {
     pub message: String,
 }
 
-/// A code template may hold only text and plain `{{ name }}` placeholders: a condition,
-/// a loop or a filter could drop or change a fragment or the hash for some answers, which
-/// no sample rendering shows. Walks minijinja's own parse of the template; a template
-/// that does not parse is reported by [`CiuTemplate::new`].
-pub fn template_problems(source: &str) -> Vec<TemplateProblem> {
-    use minijinja::machinery::{ast, parse, WhitespaceConfig};
-    let Ok(ast::Stmt::Template(root)) = parse(
-        source,
-        CiuTemplate::NAME,
-        Default::default(),
-        WhitespaceConfig::default(),
-    ) else {
-        return Vec::new();
-    };
-    let problem = |span: minijinja::machinery::Span, message: String| TemplateProblem {
-        line: span.start_line as usize,
-        column: span.start_col as usize + 1,
-        message,
-    };
-    let mut problems = Vec::new();
-    for child in &root.children {
-        match child {
-            ast::Stmt::EmitRaw(_) => {}
-            ast::Stmt::EmitExpr(emit) => match &emit.expr {
-                ast::Expr::Var(_) => {}
-                ast::Expr::Filter(filter) => problems.push(problem(
-                    filter.span(),
-                    format!("le filtre « | {} » peut changer ou effacer une partie du code selon les réponses : écrivez seulement {{{{ id_de_question }}}} ou {{{{ hash }}}}.", filter.name),
-                )),
-                other => problems.push(problem(
-                    emit.span(),
-                    format!("une expression ({}) peut changer une partie du code selon les réponses : écrivez seulement {{{{ id_de_question }}}} ou {{{{ hash }}}}.", other.description()),
-                )),
-            },
-            other => problems.push(problem(
-                statement_span(other),
-                format!("{} peut cacher une question ou le hachage pour certaines réponses : le modèle ne contient que du texte et des {{{{ id_de_question }}}} / {{{{ hash }}}}.", statement_name(other)),
-            )),
+const ONLY_PLACEHOLDERS: &str =
+    "écrivez seulement du texte et des {{ variable }} (l'id d'une question, ou hash)";
+
+impl CiuTemplate {
+    /// The template may hold only text and plain `{{ name }}` placeholders naming a step
+    /// or `hash`, and must show `{{ hash }}`: a condition, a loop, a filter or a slice
+    /// could drop or change a fragment or the hash for some answers, which no sample
+    /// rendering shows. Walks minijinja's own parse of the template, and asks minijinja
+    /// which names it reads (`undeclared_variables`), wherever they are.
+    pub fn problems(&self, step_ids: &[&str]) -> Vec<TemplateProblem> {
+        use minijinja::machinery::{ast, parse, WhitespaceConfig};
+        let Ok(template) = self.env.get_template(Self::NAME) else {
+            return Vec::new();
+        };
+        let source = template.source();
+        let Ok(ast::Stmt::Template(root)) = parse(
+            source,
+            Self::NAME,
+            Default::default(),
+            WhitespaceConfig::default(),
+        ) else {
+            return Vec::new();
+        };
+        let place = Place {
+            source,
+            several_lines: source.contains('\n'),
+        };
+        let mut problems = Vec::new();
+        let mut shown: Vec<&str> = Vec::new();
+        let mut touched_hash = false;
+        for child in &root.children {
+            match child {
+                ast::Stmt::EmitRaw(_) => {}
+                ast::Stmt::EmitExpr(emit) => match &emit.expr {
+                    ast::Expr::Var(var) => shown.push(var.id),
+                    other => {
+                        // `{{ hash[:2] }}`: reported here, not also as a missing hash.
+                        if placeholder_under(other) == Some("hash") {
+                            touched_hash = true;
+                        }
+                        let at = place.at(emit.span());
+                        problems.push(place.problem(emit.span(), expression_problem(other, &at)));
+                    }
+                },
+                other => {
+                    let (span, tag, why) = statement_problem(other, root.span());
+                    let at = place.at(span);
+                    let message = format!(
+                        "{tag} dans le modèle du code ({at}) : {why} ; {ONLY_PLACEHOLDERS}."
+                    );
+                    problems.push(place.problem(span, message));
+                }
+            }
+        }
+        let read = template.undeclared_variables(false);
+        let mut unknown: Vec<&str> = read
+            .iter()
+            .map(String::as_str)
+            .chain(shown.iter().copied())
+            .filter(|name| *name != "hash" && !step_ids.contains(name))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        let ids = step_ids.join(", ");
+        for name in unknown {
+            // The wording CUSTOMIZING_QUESTIONS.md quotes: the name says where it is.
+            let message = format!("le modèle utilise « {name} », qui n'est l'id d'aucune question. Ids possibles : {ids}, hash.");
+            problems.push(place.problem(root.span(), message));
+        }
+        // Read only inside a refused construct: that construct is reported above.
+        if !shown.contains(&"hash") && !touched_hash && !read.contains("hash") {
+            problems.push(place.problem(root.span(), "le modèle du code n'affiche jamais {{ hash }} : sans lui, deux personnes aux mêmes lettres auraient le même code ; ajoutez {{ hash }} tel quel (par exemple à la fin : …-{{ hash }}).".into()));
+        }
+        problems
+    }
+}
+
+type Span = minijinja::machinery::Span;
+
+/// Says where a problem is in the template.
+struct Place<'s> {
+    source: &'s str,
+    several_lines: bool,
+}
+
+impl Place<'_> {
+    /// Line and column (from 1) of the `{{` or `{%` that opens the node at `span`
+    /// (minijinja's span of a statement starts at its keyword).
+    fn line_column(&self, span: Span) -> (usize, usize) {
+        let start = (span.start_offset as usize).min(self.source.len());
+        let start = self.source.get(..start).unwrap_or_default();
+        let open = ["{{", "{%"]
+            .iter()
+            .filter_map(|tag| start.rfind(tag))
+            .max()
+            .filter(|open| {
+                start[*open + 2..]
+                    .trim_start_matches(['-', '+'])
+                    .trim()
+                    .is_empty()
+            })
+            .unwrap_or(start.len());
+        let position = crate::diagnostics::Position::of_offset(self.source, open);
+        (position.line, position.column.unwrap_or(1))
+    }
+
+    fn at(&self, span: Span) -> String {
+        let (line, column) = self.line_column(span);
+        if self.several_lines {
+            format!("ligne {line}, caractère {column} du modèle")
+        } else {
+            format!("caractère {column} du modèle")
         }
     }
-    problems
-}
 
-fn statement_name(stmt: &minijinja::machinery::ast::Stmt) -> &'static str {
-    use minijinja::machinery::ast::Stmt;
-    match stmt {
-        Stmt::IfCond(_) => "une condition {% if %}",
-        Stmt::ForLoop(_) => "une boucle {% for %}",
-        Stmt::Set(_) | Stmt::SetBlock(_) => "une affectation {% set %}",
-        Stmt::FilterBlock(_) => "un bloc {% filter %}",
-        _ => "une instruction {% … %}",
+    fn problem(&self, span: Span, message: String) -> TemplateProblem {
+        let (line, column) = self.line_column(span);
+        TemplateProblem {
+            line,
+            column,
+            message,
+        }
     }
 }
 
-fn statement_span(stmt: &minijinja::machinery::ast::Stmt) -> minijinja::machinery::Span {
+/// What is wrong with `{{ expr }}` when `expr` is not a plain name, and what to write;
+/// `at` says where it is.
+fn expression_problem(expr: &minijinja::machinery::ast::Expr, at: &str) -> String {
+    use minijinja::machinery::ast::Expr;
+    let (what, changes) = match expr {
+        Expr::Filter(f) => (format!("le filtre « |{} »", f.name), "changer ou effacer"),
+        Expr::Slice(_) => ("la découpe « [ : ] »".into(), "raccourcir ou vider"),
+        Expr::GetAttr(a) => (format!("l'accès à l'attribut « .{} »", a.name), "cacher"),
+        Expr::GetItem(_) => ("l'accès par index « [ ] »".into(), "cacher"),
+        Expr::Test(t) => (format!("le test « is {} »", t.name), "remplacer"),
+        Expr::Const(_) => {
+            return format!("une constante entre {{{{ }}}} dans le modèle du code ({at}) : c'est du texte ; écrivez-le directement, hors des {{{{ }}}}.")
+        }
+        other => {
+            return format!("une expression ({}) dans le modèle du code ({at}) : elle pourrait changer une partie du code selon les réponses ; {ONLY_PLACEHOLDERS}.", other.description())
+        }
+    };
+    match placeholder_under(expr) {
+        Some("hash") => format!("{what} sur {{{{ hash }}}} dans le modèle du code ({at}) : il pourrait {changes} le hachage, et deux personnes aux mêmes lettres auraient le même code ; écrivez {{{{ hash }}}} tel quel (sa longueur se règle dans ciu.hash.length)."),
+        Some(name) => format!("{what} sur {{{{ {name} }}}} dans le modèle du code ({at}) : il pourrait {changes} cette réponse pour certaines personnes ; écrivez {{{{ {name} }}}} tel quel (la partie gardée de la réponse se règle dans extract de la question)."),
+        None => format!("{what} dans le modèle du code ({at}) : il pourrait {changes} une partie du code selon les réponses ; {ONLY_PLACEHOLDERS}."),
+    }
+}
+
+/// The name a filter, slice, lookup or test applies to, when it is a plain name.
+fn placeholder_under<'a>(expr: &minijinja::machinery::ast::Expr<'a>) -> Option<&'a str> {
+    use minijinja::machinery::ast::Expr;
+    match expr {
+        Expr::Var(v) => Some(v.id),
+        Expr::Filter(f) => placeholder_under(f.expr.as_ref()?),
+        Expr::Slice(s) => placeholder_under(&s.expr),
+        Expr::GetAttr(a) => placeholder_under(&a.expr),
+        Expr::GetItem(i) => placeholder_under(&i.expr),
+        Expr::Test(t) => placeholder_under(&t.expr),
+        _ => None,
+    }
+}
+
+/// Where a `{% … %}` statement starts, its tag and why it is refused (`fallback`: the
+/// template's start, for a statement without a span of its own).
+fn statement_problem(
+    stmt: &minijinja::machinery::ast::Stmt,
+    fallback: Span,
+) -> (Span, &'static str, &'static str) {
     use minijinja::machinery::ast::Stmt;
+    const HIDES: &str = "une partie du code pourrait disparaître pour certaines réponses";
+    const CHANGES: &str = "une partie du code pourrait changer selon les réponses";
+    const SETS: &str =
+        "une variable définie dans le modèle pourrait remplacer une réponse ou le hachage";
+    const ELSEWHERE: &str = "le code dépendrait d'un autre modèle, que ce contrôle ne voit pas";
     match stmt {
-        Stmt::IfCond(s) => s.span(),
-        Stmt::ForLoop(s) => s.span(),
-        Stmt::Set(s) => s.span(),
-        Stmt::SetBlock(s) => s.span(),
-        Stmt::FilterBlock(s) => s.span(),
-        Stmt::WithBlock(s) => s.span(),
-        Stmt::AutoEscape(s) => s.span(),
-        Stmt::Do(s) => s.span(),
-        Stmt::Template(s) => s.span(),
-        Stmt::EmitExpr(s) => s.span(),
-        Stmt::EmitRaw(s) => s.span(),
+        Stmt::IfCond(s) => (s.span(), "{% if %}", HIDES),
+        Stmt::ForLoop(s) => (
+            s.span(),
+            "{% for %}",
+            "une boucle pourrait répéter ou omettre une partie du code selon les réponses",
+        ),
+        Stmt::Set(s) => (s.span(), "{% set %}", SETS),
+        Stmt::SetBlock(s) => (s.span(), "{% set %}", SETS),
+        Stmt::FilterBlock(s) => (s.span(), "{% filter %}", CHANGES),
+        Stmt::WithBlock(s) => (s.span(), "{% with %}", CHANGES),
+        Stmt::AutoEscape(s) => (s.span(), "{% autoescape %}", CHANGES),
+        Stmt::Do(s) => (s.span(), "{% do %}", CHANGES),
+        Stmt::Macro(s) => (s.span(), "{% macro %}", HIDES),
+        Stmt::CallBlock(s) => (s.span(), "{% call %}", HIDES),
+        Stmt::Include(s) => (s.span(), "{% include %}", ELSEWHERE),
+        Stmt::Import(s) => (s.span(), "{% import %}", ELSEWHERE),
+        Stmt::FromImport(s) => (s.span(), "{% from … import %}", ELSEWHERE),
+        Stmt::Extends(s) => (s.span(), "{% extends %}", ELSEWHERE),
+        Stmt::Block(s) => (s.span(), "{% block %}", ELSEWHERE),
+        // `break`/`continue` (only inside a loop) if a crate turns `loop_controls` on.
         #[allow(unreachable_patterns)]
-        _ => minijinja::machinery::Span::default(),
+        _ => (fallback, "{% … %}", CHANGES),
     }
 }
 
@@ -429,27 +558,70 @@ mod tests {
         assert_ne!(a.candidate(0), b.candidate(0));
     }
 
+    /// The problems of `source` for the shipped steps (no line numbers: one-line sources).
+    fn problems(source: &str) -> Vec<TemplateProblem> {
+        let steps = [
+            "birth_year",
+            "mother_birthplace",
+            "birth_day",
+            "first_name",
+            "last_name",
+        ];
+        CiuTemplate::new(source, 5, HashAlphabet::Hex)
+            .unwrap()
+            .problems(&steps)
+    }
+
     #[test]
     fn templates_with_conditions_loops_or_filters_are_refused() {
         let guide = "{{ birth_year }}-{{ mother_birthplace }}-{{ birth_day }}-{{ first_name }}-{{ last_name }}-{{ hash }}";
-        assert_eq!(template_problems(guide), vec![]);
-        let with_if = "{{ birth_year }}-{% if last_name %}{{ last_name }}{% endif %}-{{ hash }}";
-        let problems = template_problems(with_if);
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].message.contains("{% if %}"));
+        assert_eq!(problems(guide), vec![]);
         assert_eq!(
-            (problems[0].line, problems[0].column),
-            (1, 21),
-            "at the `if`"
+            problems("{{ birth_year }}-{{ hash }}"),
+            vec![],
+            "a step left out"
         );
-        let filtered = template_problems("{{ last_name | lower }}-\n{{ hash }}");
+        let with_if =
+            problems("{{ birth_year }}-{% if last_name %}{{ last_name }}{% endif %}-{{ hash }}");
+        assert_eq!(with_if.len(), 1, "{with_if:?}");
+        assert!(with_if[0].message.contains("{% if %}"));
+        assert!(with_if[0].message.contains("caractère 18 du modèle"));
+        assert_eq!(
+            (with_if[0].line, with_if[0].column),
+            (1, 18),
+            "at its `{{%`"
+        );
+        let hidden = problems("{% if last_name != \"KABI\" %}{{ hash }}{% endif %}");
+        assert_eq!(
+            hidden.len(),
+            1,
+            "the `if` alone, not also a missing hash: {hidden:?}"
+        );
+        let filtered = problems("{{ last_name | lower }}-\n{{ hash }}");
         assert_eq!(filtered.len(), 1);
-        assert!(filtered[0].message.contains("| lower"));
-        let hidden_hash = template_problems("{{ birth_year }}\n{{ hash[:2] }}");
-        assert_eq!(hidden_hash.len(), 1);
-        assert_eq!(hidden_hash[0].line, 2);
-        assert!(!template_problems("{% for x in [1] %}{{ hash }}{% endfor %}").is_empty());
-        assert!(!template_problems("{% set h = hash %}{{ h }}").is_empty());
+        assert!(filtered[0].message.contains("|lower » sur {{ last_name }}"));
+        let sliced = problems("{{ birth_year }}\n{{ hash[:2] }}");
+        assert_eq!(sliced.len(), 1);
+        assert_eq!(sliced[0].line, 2);
+        assert!(sliced[0].message.contains("ligne 2"), "{sliced:?}");
+        for refused in [
+            "{% for x in [1] %}{{ hash }}{% endfor %}",
+            "{% set h = hash %}{{ h }}",
+            "{{ last_name.upper }}{{ hash }}",
+            "{{ last_name[0] }}{{ hash }}",
+            "{{ last_name is defined }}{{ hash }}",
+            "{{ \"A\" }}{{ hash }}",
+            "{{ birth_year ~ last_name }}{{ hash }}",
+            "{% include \"x\" %}{{ hash }}",
+            "{% macro m() %}{% endmacro %}{{ hash }}",
+        ] {
+            assert!(!problems(refused).is_empty(), "{refused}");
+        }
+        let missing = problems("{{ birth_year }}-{{ last_name }}");
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].message.contains("n'affiche jamais {{ hash }}"));
+        let unknown = problems("{{ surname }}-{{ hash }}");
+        assert!(unknown[0].message.contains("« surname »"), "{unknown:?}");
     }
 
     #[test]
