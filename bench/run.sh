@@ -14,6 +14,7 @@
 # another flow file (e.g. a copy without `spelling:`, to measure the spelling rules).
 # SEED=N fills each database with N synthetic registrations first (`ciu bench --seed`,
 # same flow and salt), to measure on a full registry; SQLite seeds once and copies.
+# USSD=1 drives USSD sessions (`ciu bench --ussd` against /ussd) instead of WhatsApp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,12 +59,13 @@ start_server() {
     (cd "$work" && DATABASE_URL="$1" UIC_SALT="$salt" \
         HOST=127.0.0.1 PORT=0 LOG_JSON=true \
         FLOW_PATH="$flow_path" LOCALES_DIR="$OLDPWD/locales" \
-        exec ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$server_bin" serve >"$work/server.log" 2>&1) &
+        exec ${USSD:+env CHANNELS=twilio,ussd} ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$server_bin" serve >"$work/server.log" 2>&1) &
     server_pid=$!
     for _ in $(seq 1 100); do
         address=$(grep -o '"address":"[^"]*"' "$work/server.log" | cut -d'"' -f4 || true)
         if [ -n "$address" ]; then
             webhook="http://$address/whatsapp/webhook"
+            [ -n "${USSD:-}" ] && webhook="http://$address/ussd"
             return 0
         fi
         sleep 0.1
@@ -96,7 +98,7 @@ for backend in "${backends[@]}"; do
         esac
         start_server "$url"
         echo "== $backend, $in_flight in flight ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
-        "$ciu" bench --url "$webhook" --conversations "$conversations" \
+        "$ciu" bench ${USSD:+--ussd} --url "$webhook" --conversations "$conversations" \
             --in-flight "$in_flight" --floor --server-pid "$server_pid"
         stop_server
         drop_database
