@@ -492,14 +492,16 @@ impl People {
                 let at = PLACES.iter().position(|p| *p == answers[1]).unwrap_or(0);
                 PLACES[(at + 1) % PLACES.len()].to_owned()
             }
-            // A name's last letter mistyped (Kabilaxy for Kabilaxz).
+            // A name's last letter mistyped (Kabilaxy for Kabilaxz). Never into an H: the
+            // spelling rules drop a silent H, so …GG mistyped …GH would still be …G, the
+            // same person, not a slip (flows/spelling.yaml).
             _ => {
                 let mut name = answers[step].clone();
                 let last = name.pop().expect("names end with random letters");
-                name.push(if last == 'z' {
-                    'a'
-                } else {
-                    (last as u8 + 1) as char
+                name.push(match last {
+                    'z' => 'a',
+                    'g' => 'i',
+                    _ => (last as u8 + 1) as char,
                 });
                 name
             }
