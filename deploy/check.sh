@@ -176,11 +176,13 @@ converse() { # url phone answers... → the last reply
     printf '%s' "$reply"
 }
 
-# Three people, one of them again from another phone, a conversation left half-way and
-# a redelivered message: every table has rows.
+# Three people, one of them again from another phone, a one-letter slip of the first
+# (a possible duplicate), a conversation left half-way and a redelivered message:
+# every table the webhook writes has rows.
 fill() { # webhook url
     local url=$1
     converse "$url" +243990000001 1985 Kinshasa Jean 15 Kabila >/dev/null
+    converse "$url" +243990000006 1985 Kinshasa Jean 15 Kabika >/dev/null
     converse "$url" +243990000002 1990 Lubumbashi Marie 3 Mbuyi >/dev/null
     converse "$url" +243990000003 1978 Kisangani Paul 21 Tshisekedi >/dev/null
     converse "$url" +243990000004 1985 Kinshasa Jean 15 Kabila >/dev/null
@@ -408,6 +410,14 @@ readonly outbox_row_sqlite="INSERT INTO outbox (channel, recipient, phone, paylo
     VALUES ('meta', 'h:0', X'00', X'00', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
 readonly outbox_row_postgres="INSERT INTO outbox (channel, recipient, phone, payload, next_attempt_at, created_at)
     VALUES ('meta', 'h:0', decode('00', 'hex'), decode('00', 'hex'), '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+# A derivation the deployer confirmed (`ciu derivation --accept`) and a USSD session
+# (the channel is off here): one row each, as the service writes them.
+readonly accepted_row="INSERT INTO accepted_derivations (flow_id, fingerprint, accepted_at)
+    VALUES ('ciu', '0123456789abcdef', '2026-01-01T00:00:00+00:00')"
+readonly ussd_row_sqlite="INSERT INTO ussd_sessions (session_id, phone_number, inputs_fed, screen, updated_at)
+    VALUES ('ATUid_check', 'h:0', 1, X'00', '2026-01-01T00:00:00+00:00')"
+readonly ussd_row_postgres="INSERT INTO ussd_sessions (session_id, phone_number, inputs_fed, screen, updated_at)
+    VALUES ('ATUid_check', 'h:0', 1, decode('00', 'hex'), '2026-01-01T00:00:00+00:00')"
 all_tables_have_rows() { # counts
     if grep -E ' 0$' <<<"$1"; then die "the test data left a table empty: $1"; fi
 }
@@ -419,6 +429,8 @@ step "backup and restore: SQLite, service running"
 if have sqlite3; then
     sqlite3 "$sqlite_dir/ciu.db" "$collision_row"
     sqlite3 "$sqlite_dir/ciu.db" "$outbox_row_sqlite"
+    sqlite3 "$sqlite_dir/ciu.db" "$accepted_row"
+    sqlite3 "$sqlite_dir/ciu.db" "$ussd_row_sqlite"
     before=$(sqlite_counts "$sqlite_dir/ciu.db")
     all_tables_have_rows "$before"
     backups="$work/backups-sqlite"
@@ -469,6 +481,8 @@ if have pg_dump && have psql && psql_admin -qAtc "SELECT 1" >/dev/null 2>&1; the
     fill "http://127.0.0.1:$app_port/whatsapp/webhook"
     psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$collision_row"
     psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$outbox_row_postgres"
+    psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$accepted_row"
+    psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$ussd_row_postgres"
     before=$(postgres_counts "$source_db")
     all_tables_have_rows "$before"
 
