@@ -128,14 +128,6 @@ impl CiuTemplate {
         })
     }
 
-    /// Names the template uses that are not defined inside it.
-    pub fn variables(&self) -> std::collections::HashSet<String> {
-        self.env
-            .get_template(Self::NAME)
-            .map(|t| t.undeclared_variables(false))
-            .unwrap_or_default()
-    }
-
     pub fn render(
         &self,
         fragments: &BTreeMap<String, String>,

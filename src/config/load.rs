@@ -137,13 +137,6 @@ impl DerivationSettings {
         from_process(DerivationSettings::read)
     }
 
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-        workdir: &Path,
-    ) -> Result<DerivationSettings, ConfigErrors> {
-        DerivationSettings::read(Reader::new(&lookup, None), workdir)
-    }
-
     fn read(mut reader: Reader, workdir: &Path) -> Result<DerivationSettings, ConfigErrors> {
         let (environment, salt, url) = read_serve_basics(&mut reader, workdir);
         let settings = match (environment, url, salt) {

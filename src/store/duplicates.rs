@@ -94,14 +94,7 @@ impl Store {
         flow_id: &str,
         fingerprint: &str,
     ) -> Result<DerivationStatus, StoreError> {
-        let latest: Option<(String, DateTime<Utc>)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT derivation_fingerprint, created_at FROM uic_records
-             WHERE flow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(flow_id)
-        .fetch_optional(pool)
-        .await)?;
-        let Some((previous, issued_at)) = latest else {
+        let Some((previous, issued_at)) = self.latest_code(flow_id).await? else {
             return Ok(DerivationStatus::NoCodes);
         };
         if previous == fingerprint {

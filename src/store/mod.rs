@@ -263,14 +263,25 @@ impl Store {
     /// The derivation fingerprint of the most recently issued code, if any: what the
     /// current configuration must match for a person to keep their code.
     pub async fn latest_fingerprint(&self, flow_id: &str) -> Result<Option<String>, StoreError> {
-        let fingerprint = with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT derivation_fingerprint FROM uic_records
+        Ok(self
+            .latest_code(flow_id)
+            .await?
+            .map(|(fingerprint, _)| fingerprint))
+    }
+
+    /// The derivation and the time of the most recently issued code of `flow_id`.
+    pub(crate) async fn latest_code(
+        &self,
+        flow_id: &str,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let latest = with_pool!(self, pool => sqlx::query_as(
+            "SELECT derivation_fingerprint, created_at FROM uic_records
              WHERE flow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(flow_id)
         .fetch_optional(pool)
         .await)?;
-        Ok(fingerprint)
+        Ok(latest)
     }
 
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats, StoreError> {
