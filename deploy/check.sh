@@ -113,6 +113,7 @@ free_port() {
 readonly public_base_url=https://votre-domaine.cd
 readonly twilio_token=check-twilio-auth-token-0123456789
 readonly admin_token=check-admin-token-0123456789abcdef
+readonly console_password=Check-Console-Password-2026
 
 write_env() { # directory database_url port
     local env="$1/.env" salt
@@ -123,6 +124,7 @@ write_env() { # directory database_url port
     set_env() { sed -i "s|^$1=.*|$1=\"$2\"|" "$env"; grep -q "^$1=\"$2\"$" "$env" || die ".env.example has no $1= line"; }
     set_env UIC_SALT "$salt"
     set_env ADMIN_TOKEN "$admin_token"
+    set_env CONSOLE_PASSWORD "$console_password"
     set_env DATABASE_URL "$2"
     set_env TWILIO_AUTH_TOKEN "$twilio_token"
     set_env PUBLIC_BASE_URL "$public_base_url"
@@ -321,6 +323,31 @@ EOF
     [[ $cleaned == *'"status":"success"'* ]] || die "cleanup from localhost: $cleaned"
     ok "/metrics and /whatsapp/cleanup: localhost only"
 
+    # The staff console through nginx: sign-in page, 3 wrong passwords (401, counted
+    # by the ciu-console fail2ban filter below), then the right one: a Secure,
+    # HttpOnly, SameSite=Strict cookie opens the dashboard.
+    jar="$work/console.cookies"
+    console_form() { # → the sign-in form's token (the page sets its cookie in $jar)
+        curl -sS "${curl_tls[@]}" -c "$jar" -b "$jar" "$https/console/connexion" |
+            sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
+    }
+    [ "$(status "$https/console")" = 303 ] || die "/console without a session does not lead to the sign-in page"
+    for _ in 1 2 3; do
+        code=$(status -c "$jar" -b "$jar" --data-urlencode "password=faux" \
+            --data-urlencode "csrf=$(console_form)" "$https/console/connexion")
+        [ "$code" = 401 ] || die "a wrong console password gave $code, not 401"
+    done
+    signed_in=$(curl -sS -D - -o /dev/null "${curl_tls[@]}" -c "$jar" -b "$jar" \
+        --data-urlencode "password=$console_password" --data-urlencode "csrf=$(console_form)" \
+        "$https/console/connexion")
+    session_cookie=$(grep -i '^set-cookie: ciu_console=' <<<"$signed_in") || die "no console session cookie: $signed_in"
+    for attribute in HttpOnly SameSite=Strict Secure Path=/console; do
+        [[ $session_cookie == *"; $attribute"* ]] || die "the console's session cookie lacks $attribute: $session_cookie"
+    done
+    dashboard=$(curl -sS "${curl_tls[@]}" -b "$jar" "$https/console")
+    [[ $dashboard == *"Tableau de bord"*"<svg"* ]] || die "the console's dashboard through nginx: ${dashboard:0:300}"
+    ok "console through nginx: sign-in refused (401), then a Secure HttpOnly SameSite cookie and the dashboard"
+
     fill "$webhook"
     reply=$(converse "$webhook" +243990000006 2001 Goma Esther 9 Kasongo)
     qr_url=$(sed -n 's#.*<Media>\(https://votre-domaine.cd/qr/[0-9a-f]*\)</Media>.*#\1#p' <<<"$reply")
@@ -336,17 +363,24 @@ EOF
         # 3 unsigned webhooks, 1 oversized body, 1 GET on the webhook, 1 forbidden cleanup.
         [ "$matched" = 6 ] || die "fail2ban filter matched ${matched:-nothing}, expected 6: $result"
         ok "fail2ban filter: the 6 refusals on /whatsapp/, nothing else"
+        result=$(fail2ban-regex "$n/logs/access.log" deploy/fail2ban/filter.d/ciu-console.conf)
+        matched=$(sed -n 's/^Failregex: \([0-9]*\) total.*/\1/p' <<<"$result")
+        [ "$matched" = 3 ] || die "fail2ban console filter matched ${matched:-nothing}, expected 3: $result"
+        ok "fail2ban console filter: the 3 wrong console passwords, nothing else"
         # The jail as installed beside the distribution's configuration (its log moved
         # here; this machine's other jails off, their logs are not here).
         cp -r /etc/fail2ban "$work/fail2ban"
-        cp deploy/fail2ban/filter.d/ciu-whatsapp.conf "$work/fail2ban/filter.d/"
+        cp deploy/fail2ban/filter.d/ciu-whatsapp.conf deploy/fail2ban/filter.d/ciu-console.conf \
+            "$work/fail2ban/filter.d/"
         sed "s#/var/log/nginx/ciu-whatsapp/#$n/logs/#" deploy/fail2ban/jail.d/ciu-whatsapp.local \
             >"$work/fail2ban/jail.d/ciu-whatsapp.local"
         printf '[sshd]\nenabled = false\n' >"$work/fail2ban/jail.d/zz-check-only-ciu.local"
         remarks=$(fail2ban-client -c "$work/fail2ban" -t 2>&1) || die "fail2ban rejects the jail: $remarks"
-        grep -q "'add', 'ciu-whatsapp'" <<<"$(fail2ban-client -c "$work/fail2ban" -d 2>/dev/null)" ||
-            die "fail2ban does not load the ciu-whatsapp jail"
-        ok "fail2ban jail loads (fail2ban-client -t)"
+        jails=$(fail2ban-client -c "$work/fail2ban" -d 2>/dev/null)
+        for jail in ciu-whatsapp ciu-console; do
+            grep -q "'add', '$jail'" <<<"$jails" || die "fail2ban does not load the $jail jail"
+        done
+        ok "fail2ban jails ciu-whatsapp and ciu-console load (fail2ban-client -t)"
     else
         skip "fail2ban-regex is not installed: filter not checked"
     fi

@@ -46,6 +46,13 @@ impl Salt {
         Ok(Salt(value.into()))
     }
 
+    /// Whether `value` is this salt (compared in constant time), so that no other
+    /// secret is set to it.
+    pub fn is(&self, value: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(value.trim().as_bytes()).into()
+    }
+
     /// A fresh random salt of 43 characters (letters and digits, ~256 bits).
     pub fn generate() -> String {
         loop {

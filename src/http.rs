@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::channels::{meta, twilio, ChannelId};
 use crate::config::Settings;
+use crate::console::Console;
 use crate::phone::PhoneNumber;
 use crate::qr::QrPublisher;
 use crate::service::Bot;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub limiter: Option<Arc<DefaultKeyedRateLimiter<PhoneNumber>>>,
     /// Set when codes are also sent as QR images (`ENABLE_QR_CODE`).
     pub qr: Option<Arc<QrPublisher>>,
+    /// Set when a password opens the staff console (src/console/).
+    pub console: Option<Arc<Console>>,
 }
 
 impl AppState {
@@ -41,11 +44,14 @@ impl AppState {
             .rate_limit_per_minute
             .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
         let qr = QrPublisher::from_settings(&settings, &bot.store).map(Arc::new);
+        let console =
+            Console::from_settings(&settings, bot.derive_key("console-form/v1")).map(Arc::new);
         AppState {
             bot,
             settings,
             limiter,
             qr,
+            console,
         }
     }
 }
@@ -57,7 +63,8 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(twilio::routes(&settings))
         .merge(meta::routes(&settings))
-        .merge(crate::channels::ussd::routes(&settings));
+        .merge(crate::channels::ussd::routes(&settings))
+        .merge(crate::console::routes(&settings));
     router
         .route("/health", get(health))
         .route("/whatsapp/cleanup", post(cleanup))

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod channels;
 pub mod code;
 pub mod config;
+pub mod console;
 pub mod diagnostics;
 pub mod flow;
 pub mod http;

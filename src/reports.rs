@@ -18,7 +18,7 @@ pub const CSV_COLUMNS: [&str; 6] = [
 ];
 
 /// Rows read from the database at a time.
-const EXPORT_PAGE_ROWS: i64 = 1000;
+pub const EXPORT_PAGE_ROWS: i64 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -97,7 +97,8 @@ pub fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn csv_row(record: &ExportRecord) -> String {
+/// One registry row as a CSV line (without its line end), in [`CSV_COLUMNS`] order.
+pub fn csv_row(record: &ExportRecord) -> String {
     [
         csv_field(&record.uic_code),
         timestamp(&record.created_at),

@@ -10,7 +10,8 @@ use tokio::sync::Notify;
 use crate::channels::ChannelId;
 use crate::code::{derivation_fingerprint, Salt};
 use crate::config::PhoneStorage;
-use crate::flow::{Engine, Flow, Inbound, Registration, Reply, ReplyChoice, Session, Turn};
+use crate::flow::funnel;
+use crate::flow::{Engine, Flow, Inbound, Phase, Registration, Reply, ReplyChoice, Session, Turn};
 use crate::phone::{PhoneKey, PhoneNumber};
 use crate::seal::Sealer;
 use crate::store::{Claim, NewRecord, OutboundRow, Registered, Store, StoreError, StoreTx};
@@ -65,6 +66,16 @@ pub struct Handled {
     pub code: Option<String>,
 }
 
+/// Where the person's conversation was before a message: for the metrics and the
+/// console's funnel.
+struct Before {
+    /// The conversation was under way (an erased, expired one too).
+    was_active: bool,
+    /// Its phase; `None` without a conversation, or when its state was erased at
+    /// expiry (where it was is unknown).
+    phase: Option<Phase>,
+}
+
 /// Where [`Bot::claim_or_replay`] leaves a message. Moved once per message: boxing the
 /// transaction would cost an allocation per message for nothing.
 #[allow(clippy::large_enum_variant)]
@@ -101,6 +112,18 @@ impl Bot {
             metrics: Metrics::default(),
             outbox_queued: Notify::new(),
         }
+    }
+
+    /// The derivation fingerprint `flow` would run with under this service's salt
+    /// (the console compares the files on disk with the running flow); the salt itself
+    /// never leaves this type.
+    pub fn fingerprint_of(&self, flow: &Flow) -> String {
+        derivation_fingerprint(&self.salt, &flow.derivation)
+    }
+
+    /// A key for `purpose`, derived from the salt (which never leaves this type).
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.salt.derive_key(purpose)
     }
 
     /// The key this number is stored and locked under (`PHONE_STORAGE`).
@@ -147,13 +170,16 @@ impl Bot {
             true => Engine::new(&self.flow, &self.salt),
             false => Engine::new(&self.flow, &self.salt).without_markup(),
         };
-        let (mut turn, was_active) = self.run_engine(&engine, &mut tx, &message, now).await?;
-        let code = self.register(&engine, &mut tx, &mut turn, now).await?;
+        let (mut turn, before) = self.run_engine(&engine, &mut tx, &message, now).await?;
+        let code = self
+            .register(&engine, &mut tx, &mut turn, message.channel, now)
+            .await?;
         if let Some(code) = &code {
             tx.note_channel(code, message.channel).await?;
         }
         self.metrics
-            .events(message.channel, &turn.events, was_active);
+            .events(message.channel, &turn.events, before.was_active);
+        self.count_funnel(&mut tx, &before, &turn, now);
         let queued = self.persist(&mut tx, &message, &turn, now).await?;
         tx.commit().await?;
         if queued {
@@ -202,49 +228,70 @@ impl Bot {
         }))
     }
 
-    /// Opens the stored session and lets the engine answer; also says whether the
-    /// conversation was under way before this message (for the metrics).
+    /// Opens the stored session and lets the engine answer; also says where the
+    /// conversation was before this message (for the metrics and the funnel).
     async fn run_engine(
         &self,
         engine: &Engine<'_>,
         tx: &mut StoreTx,
         message: &Message<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(Turn, bool), StoreError> {
-        let (session, was_active) = self.load_open_session(engine, tx).await?;
+    ) -> Result<(Turn, Before), StoreError> {
+        let (session, before) = self.load_open_session(engine, tx).await?;
         let inbound = Inbound {
             text: message.text,
             media_count: message.media_count,
         };
-        Ok((engine.handle(session, &inbound, now), was_active))
+        Ok((engine.handle(session, &inbound, now), before))
     }
 
-    /// The stored session of the transaction's person, opened, and whether its
-    /// conversation was under way (for the metrics).
+    /// The stored session of the transaction's person, opened, and where its
+    /// conversation was (for the metrics and the funnel).
     async fn load_open_session(
         &self,
         engine: &Engine<'_>,
         tx: &mut StoreTx,
-    ) -> Result<(Option<Session>, bool), StoreError> {
+    ) -> Result<(Option<Session>, Before), StoreError> {
+        let mut known = true;
         let session = tx.load_session().await?.map(|stored| {
             match stored.state.as_deref().and_then(|s| self.open_session(s)) {
                 Some(session) => session,
                 // Erased at expiry (or unreadable): an old, empty session in the
                 // person's language, so the engine says politely that it expired.
-                None => engine.expired_session(&stored.locale),
+                None => {
+                    known = false;
+                    engine.expired_session(&stored.locale)
+                }
             }
         });
-        let was_active = session.as_ref().is_some_and(|s| s.phase.is_active());
-        Ok((session, was_active))
+        let before = Before {
+            was_active: session.as_ref().is_some_and(|s| s.phase.is_active()),
+            phase: session.as_ref().filter(|_| known).map(|s| s.phase.clone()),
+        };
+        Ok((session, before))
+    }
+
+    /// Adds what this message moved in the conversation funnel to the console's daily
+    /// counters (src/flow/funnel.rs), written with the message.
+    fn count_funnel(&self, tx: &mut StoreTx, before: &Before, turn: &Turn, now: DateTime<Utc>) {
+        let moved = funnel::increments(
+            &self.flow.step_ids(),
+            before.phase.as_ref(),
+            &turn.session.phase,
+            &turn.events,
+        );
+        tx.count(now, moved);
     }
 
     /// Gives the code the conversation reached, when it reached one, and puts it (or
-    /// the apology that none is free) in the replies.
+    /// the apology that none is free) in the replies. Counts it for the console:
+    /// `codes|new|<channel>|<locale>` or `codes|returning|<channel>|<locale>`.
     async fn register(
         &self,
         engine: &Engine<'_>,
         tx: &mut StoreTx,
         turn: &mut Turn,
+        channel: ChannelId,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
         let Some(request) = turn.registration.take() else {
@@ -278,6 +325,15 @@ impl Bot {
                 Registration::Unavailable
             }
         };
+        let new = match registration {
+            Registration::New(_) => Some(true),
+            Registration::Existing(_) => Some(false),
+            Registration::Unavailable => None,
+        };
+        if let Some(new) = new {
+            let locale = &turn.session.locale;
+            tx.count(now, [funnel::code_counter(new, channel.label(), locale)]);
+        }
         engine.deliver(turn, &registration);
         Ok(match registration {
             Registration::New(code) | Registration::Existing(code) => Some(code),

@@ -110,13 +110,18 @@ impl Application {
                 if let Some(limiter) = &state.limiter {
                     limiter.retain_recent();
                 }
+                if let Some(console) = &state.console {
+                    console.forget_quiet_addresses();
+                }
             }
         });
         for worker in self.outboxes {
             workers.spawn(worker.run());
         }
         tracing::info!(address = %self.listener.local_addr()?, "listening");
-        let served = axum::serve(self.listener, router(self.state))
+        // The peer's address: the console slows down sign-in tries per address.
+        let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         workers.shutdown().await;

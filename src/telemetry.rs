@@ -158,6 +158,8 @@ impl Metrics {
                 Event::Restarted if was_active => {
                     self.abandoned.with_label_values(&["restarted"]).inc()
                 }
+                // Answers are counted by the console's funnel (src/flow/funnel.rs).
+                Event::Answered { .. } => {}
                 Event::Stopped | Event::Restarted | Event::FlowChanged => {}
             }
         }

@@ -230,6 +230,22 @@ async fn seeding_writes_records_near_keys_and_the_slips_as_pairs() {
             "{printed}"
         );
         assert_eq!(count(&url, "SELECT COUNT(*) FROM uic_records").await, 2000);
+        // The console's counters of the same 90 days: one new code per record.
+        assert!(printed.contains("rows of daily counters"), "{printed}");
+        let today = chrono::Utc::now().date_naive();
+        let counters = store
+            .counters_between(today - chrono::Duration::days(91), today)
+            .await
+            .unwrap();
+        let new_codes: i64 = counters
+            .iter()
+            .filter(|c| c.counter.starts_with("codes|new|"))
+            .map(|c| c.value)
+            .sum();
+        assert_eq!(new_codes, 2000);
+        assert!(counters
+            .iter()
+            .any(|c| c.counter == "funnel|confirm|answered"));
         assert_eq!(
             count(&url, "SELECT CAST(MAX(id) AS BIGINT) FROM uic_records").await,
             2000

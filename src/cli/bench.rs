@@ -43,9 +43,17 @@ pub struct BenchArgs {
     pub server_pid: Option<u32>,
     /// Instead of a load test: add this many synthetic registrations (codes, near keys,
     /// possible duplicates; 1 % are one-answer slips) to the database of DATABASE_URL,
-    /// migrated first, with the salt of UIC_SALT or the development salt.
+    /// migrated first, with the salt of UIC_SALT or the development salt; and the
+    /// staff console's daily counters of those 90 days (funnel, codes per channel).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Instead of a load test: time the staff console's dashboard (30 and 90 days) of
+    /// the server at --url's address, signed in with this password.
+    #[arg(long, value_name = "PASSWORD")]
+    pub console: Option<String>,
+    /// Dashboard requests per period with --console.
+    #[arg(long, default_value_t = 50)]
+    pub console_requests: usize,
     /// Registrations written per transaction by --seed.
     #[arg(long, default_value_t = 5000)]
     pub seed_batch: usize,
@@ -56,6 +64,9 @@ pub struct BenchArgs {
 pub async fn run(args: BenchArgs) -> ExitCode {
     if let Some(records) = args.seed {
         return seed(records, args.seed_batch.max(1), &args.files).await;
+    }
+    if let Some(password) = &args.console {
+        return console(&args.url, password, args.console_requests.max(1)).await;
     }
     let plan = LoadPlan {
         url: args.url,
@@ -185,10 +196,37 @@ async fn seed(records: u64, batch: usize, files: &FlowFiles) -> ExitCode {
                 o.pairs,
                 report.elapsed.as_secs_f64()
             );
+            println!(
+                "{} rows of daily counters (the console's dashboard, 90 days)",
+                report.counter_rows
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("seed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--console`: the dashboard's latency, at the address of `url`.
+async fn console(url: &str, password: &str, requests: usize) -> ExitCode {
+    let base = match url::Url::parse(url) {
+        Ok(url) => url.origin().ascii_serialization(),
+        Err(e) => {
+            eprintln!("--url: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match ciu::bench::console::time_dashboard(&base, password, requests).await {
+        Ok(timings) => {
+            for timing in &timings {
+                println!("{}", timing.summary());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("console: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -11,7 +11,7 @@ use super::channels::read_channels;
 use super::database::read_database_url;
 use super::env_file::EnvFile;
 use super::error::{ConfigError, ConfigErrors};
-use super::production::{read_admin_token, read_public_base_url};
+use super::production::{read_admin_token, read_console_password, read_public_base_url};
 use super::reader::Reader;
 use super::salt::{read_salt, WithoutUicSalt};
 use super::values::{
@@ -221,7 +221,10 @@ impl Settings {
         let (environment, salt, database_url) = read_serve_basics(&mut reader, workdir);
         let public_base_url = read_public_base_url(&mut reader, environment);
         let channels = read_channels(&mut reader, environment, public_base_url.as_deref());
-        let admin_token = read_admin_token(&mut reader, environment);
+        let salt_value = salt.as_ref().map(|s| &s.salt);
+        let admin_token = read_admin_token(&mut reader, environment, salt_value);
+        let console_password =
+            read_console_password(&mut reader, environment, salt_value, admin_token.as_ref());
         let server = read_server_options(&mut reader);
         let settings = match (environment, salt, database_url) {
             (Some(environment), Some(salt), Some(database_url)) => Some(Settings {
@@ -240,6 +243,7 @@ impl Settings {
                 host: server.host,
                 port: server.port,
                 admin_token,
+                console_password,
                 flow_path: server.flow_path,
                 locales_dir: server.locales_dir,
                 phone_storage: server.phone_storage,

@@ -167,6 +167,9 @@ pub struct Settings {
     pub port: u16,
     /// Protects `POST /whatsapp/cleanup`.
     pub admin_token: Option<Secret>,
+    /// Opens the staff console (`CONSOLE_PASSWORD`, else `ADMIN_TOKEN`); no console
+    /// when `None`.
+    pub console_password: Option<Secret>,
     pub flow_path: PathBuf,
     pub locales_dir: PathBuf,
     pub phone_storage: PhoneStorage,

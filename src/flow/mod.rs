@@ -4,6 +4,7 @@
 pub mod definition;
 pub mod engine;
 pub mod extract;
+pub mod funnel;
 pub mod load;
 pub mod session;
 pub mod source_map;

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Bot, Claimed, Message, ReplyVia};
+use super::{Before, Bot, Claimed, Message, ReplyVia};
 use crate::channels::ussd::{render_screen, Next, UssdRequest, USSD_CHANNEL};
 use crate::flow::{Engine, Turn};
 use crate::store::{StoreError, StoreTx};
@@ -92,12 +92,15 @@ impl Bot {
             }
         };
         let engine = Engine::new(&self.flow, &self.salt).for_ussd();
-        let (mut turn, was_active) = match index {
+        let (mut turn, before) = match index {
             None => self.resume_engine(&engine, &mut tx, now).await?,
             Some(_) => self.run_engine(&engine, &mut tx, &message, now).await?,
         };
-        self.register(&engine, &mut tx, &mut turn, now).await?;
-        self.metrics.events(USSD_CHANNEL, &turn.events, was_active);
+        self.register(&engine, &mut tx, &mut turn, USSD_CHANNEL, now)
+            .await?;
+        self.metrics
+            .events(USSD_CHANNEL, &turn.events, before.was_active);
+        self.count_funnel(&mut tx, &before, &turn, now);
         self.persist(&mut tx, &message, &turn, now).await?;
         tx.commit().await?;
         let next = if turn.session.phase.is_active() {
@@ -114,9 +117,9 @@ impl Bot {
         engine: &Engine<'_>,
         tx: &mut StoreTx,
         now: DateTime<Utc>,
-    ) -> Result<(Turn, bool), StoreError> {
-        let (session, was_active) = self.load_open_session(engine, tx).await?;
-        Ok((engine.resume(session, now), was_active))
+    ) -> Result<(Turn, Before), StoreError> {
+        let (session, before) = self.load_open_session(engine, tx).await?;
+        Ok((engine.resume(session, now), before))
     }
 
     fn open_screen(&self, sealed: &[u8]) -> Option<String> {

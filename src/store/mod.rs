@@ -16,6 +16,8 @@ macro_rules! with_pool {
     };
 }
 
+mod console;
+mod counters;
 mod duplicates;
 mod error;
 mod outbox;
@@ -39,14 +41,16 @@ use std::sync::Arc;
 
 use crate::phone::PhoneKey;
 
+pub use console::{console_token_digest, RegistryFigures};
+pub use counters::CounterSum;
 pub use duplicates::{DerivationCodes, DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
-pub use reports::{qr_token_digest, ExportRecord};
-pub use seed::{SeedBatch, SeedOutcome, SeedRecord};
+pub use reports::{qr_token_digest, CreatedBetween, ExportRecord};
+pub use seed::{SeedBatch, SeedCounter, SeedOutcome, SeedRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
-pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
+pub use tx::{shard_of, Claim, NewRecord, Registered, StoreTx, StoredSession, SHARDS};
 pub use ussd::UssdSessionRow;
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.
@@ -192,7 +196,8 @@ impl Store {
 
     /// Removes sessions that expired before `now` and returns how many. Also forgets
     /// message ids older than 8 days, erases stored replies older than 1 day, QR
-    /// images past their expiry and USSD sessions older than a day (src/store/ussd.rs).
+    /// images past their expiry, USSD sessions older than a day (src/store/ussd.rs) and
+    /// expired console sessions (src/store/console.rs).
     pub async fn cleanup_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         let message_cutoff = now - Duration::days(PROCESSED_MESSAGE_RETENTION_DAYS);
@@ -243,6 +248,11 @@ impl Store {
         .await
         .map(drop))?;
         self.delete_old_ussd_sessions(now).await?;
+        with_pool!(self, pool => sqlx::query(console::DELETE_EXPIRED_CONSOLE_SESSIONS)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(sessions)
     }
 

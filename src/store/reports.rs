@@ -19,6 +19,23 @@ pub struct ExportRecord {
     pub flow_version: i64,
 }
 
+/// A span of creation times: `from` included, `until` excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreatedBetween {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// Every code: from 1970 to the year 9999.
+impl Default for CreatedBetween {
+    fn default() -> Self {
+        CreatedBetween {
+            from: DateTime::UNIX_EPOCH,
+            until: DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31 is a date"),
+        }
+    }
+}
+
 impl Store {
     /// Up to `limit` registry rows created after the row `after_id` (0 for the first
     /// page), oldest first. Paging keeps an export of a large registry in small memory
@@ -28,12 +45,27 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<ExportRecord>, StoreError> {
+        self.export_page_between(after_id, &CreatedBetween::default(), limit)
+            .await
+    }
+
+    /// [`Store::export_page`] for the codes created in `between` only.
+    pub async fn export_page_between(
+        &self,
+        after_id: i64,
+        between: &CreatedBetween,
+        limit: i64,
+    ) -> Result<Vec<ExportRecord>, StoreError> {
         let rows = with_pool!(self, pool => sqlx::query_as(
             "SELECT id, uic_code, created_at, last_requested_at,
                     CAST(request_count AS BIGINT) AS request_count, flow_id, flow_version
-             FROM uic_records WHERE id > $1 ORDER BY id LIMIT $2",
+             FROM uic_records
+             WHERE id > $1 AND created_at >= $2 AND created_at < $3
+             ORDER BY id LIMIT $4",
         )
         .bind(after_id)
+        .bind(between.from)
+        .bind(between.until)
         .bind(limit)
         .fetch_all(pool)
         .await)?;

@@ -164,6 +164,9 @@ impl SqliteWriter {
         )
         .map_err(|error| StoreError::Unavailable(error.into()))?;
         connection.busy_timeout(self.busy_timeout)?;
+        // Every statement of a message stays prepared (rusqlite keeps 16 by default,
+        // fewer than a message that issues a code uses, with the console's counters).
+        connection.set_prepared_statement_cache_capacity(64);
         // The same settings as the pool's connections (see `connect_sqlite`).
         connection.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",

@@ -11,6 +11,9 @@ mod meta_webhook;
 
 mod bad_input;
 mod concurrency;
+mod console;
+mod counters;
+mod flow_view;
 mod guide;
 mod meta;
 mod meta_identities;

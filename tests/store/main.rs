@@ -7,6 +7,7 @@ mod common;
 mod harness;
 
 mod connection;
+mod counters;
 mod duplicates;
 mod outbox;
 mod registry;

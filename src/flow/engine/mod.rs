@@ -345,6 +345,9 @@ impl<'a> Engine<'a> {
                     session.phase = Phase::Confirming;
                     return self.reprompt(session, out);
                 }
+                out.events.push(Event::Answered {
+                    step: compiled.def.id.clone(),
+                });
                 session.answers.push(answer);
                 out.say(self.msg(&session.locale, "ack", None));
                 if step + 1 < self.flow.steps.len() {
@@ -475,7 +478,9 @@ impl<'a> Engine<'a> {
         out.finish(session)
     }
 
-    fn prompt(&self, locale: &str, step: usize) -> Reply {
+    /// Question `step` as the engine asks it in `locale`: numbered, with its choices
+    /// (also shown by the console's flow view, src/console/flow_view.rs).
+    pub fn prompt(&self, locale: &str, step: usize) -> Reply {
         let compiled = &self.flow.steps[step];
         let mut args = FluentArgs::new();
         args.set("number", step + 1);

@@ -46,11 +46,14 @@ impl Reply {
     }
 }
 
-/// What happened, for metrics. Never carries an answer.
+/// What happened, for metrics and the console's funnel (src/flow/funnel.rs). Never
+/// carries an answer. `Answered`: the answer to the question `step` (its id) was
+/// accepted while asking it (not when correcting it from the summary).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Started,
     ValidationFailed { step: String },
+    Answered { step: String },
     Completed,
     Abandoned,
     Expired,

@@ -56,6 +56,20 @@ impl ExtractionRule for Definition {
         let part = normalized.get(start..start + width).unwrap_or_default();
         part[width.saturating_sub(digits).min(part.len())..].to_owned()
     }
+
+    fn describe(&self) -> String {
+        let (_, width) = self.span();
+        let (name, of) = match self.part {
+            Part::Day => ("Le jour de la date", "du jour"),
+            Part::Month => ("Le mois de la date", "du mois"),
+            Part::Year => ("L'année de la date", "de l'année"),
+        };
+        match self.digits.unwrap_or(width).min(width) {
+            d if d == width => format!("{name}, sur {width} chiffres"),
+            1 => format!("Le dernier chiffre {of} de la date"),
+            d => format!("Les {d} derniers chiffres {of} de la date"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,5 +84,26 @@ mod tests {
         assert_eq!(part(Part::Year, None), "1985");
         assert_eq!(part(Part::Year, Some(3)), "985");
         assert_eq!(part(Part::Day, Some(1)), "5");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let describe = |part, digits| Definition { part, digits }.describe();
+        assert_eq!(
+            describe(Part::Day, None),
+            "Le jour de la date, sur 2 chiffres"
+        );
+        assert_eq!(
+            describe(Part::Month, Some(2)),
+            "Le mois de la date, sur 2 chiffres"
+        );
+        assert_eq!(
+            describe(Part::Year, Some(3)),
+            "Les 3 derniers chiffres de l'année de la date"
+        );
+        assert_eq!(
+            describe(Part::Day, Some(1)),
+            "Le dernier chiffre du jour de la date"
+        );
     }
 }

@@ -43,6 +43,16 @@ impl ExtractionRule for Definition {
         }
         out
     }
+
+    fn describe(&self) -> String {
+        let pad = self.pad;
+        match self.count {
+            1 => format!("La première lettre ({pad} s'il n'y en a pas)"),
+            n => {
+                format!("Les {n} premières lettres (complétées par {pad} si la réponse en a moins)")
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +66,17 @@ mod tests {
         assert_eq!(first4.extract("KINSHASA"), "KINS");
         assert_eq!(first3.extract("JEAN"), "JEA");
         assert_eq!(first3.extract("JO"), "JOX");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        assert_eq!(
+            Definition { count: 4, pad: 'X' }.describe(),
+            "Les 4 premières lettres (complétées par X si la réponse en a moins)"
+        );
+        assert_eq!(
+            Definition { count: 1, pad: 'Z' }.describe(),
+            "La première lettre (Z s'il n'y en a pas)"
+        );
     }
 }

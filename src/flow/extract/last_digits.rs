@@ -27,6 +27,13 @@ impl ExtractionRule for Definition {
             .collect();
         format!("{tail:0>count$}")
     }
+
+    fn describe(&self) -> String {
+        match self.count {
+            1 => "Le dernier chiffre".to_owned(),
+            n => format!("Les {n} derniers chiffres (complétés par des 0 devant si besoin)"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -37,5 +44,14 @@ mod tests {
     fn the_last_digits() {
         assert_eq!(Definition { count: 3 }.extract("1985"), "985");
         assert_eq!(Definition { count: 3 }.extract("7"), "007");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        assert_eq!(
+            Definition { count: 3 }.describe(),
+            "Les 3 derniers chiffres (complétés par des 0 devant si besoin)"
+        );
+        assert_eq!(Definition { count: 1 }.describe(), "Le dernier chiffre");
     }
 }

@@ -14,6 +14,17 @@ pub trait ExtractionRule {
     /// Load-time checks of the rule's own options (reported through `cx`).
     fn check(&self, cx: &mut Compile);
     fn extract(&self, normalized: &str) -> String;
+    /// What the rule puts in the code, in plain French for programme staff (the
+    /// console's page of the flow): « Les 3 derniers chiffres ».
+    fn describe(&self) -> String;
+}
+
+impl ExtractDef {
+    /// What the step's `extract:` puts in the code, in plain French (see
+    /// [`ExtractionRule::describe`]).
+    pub fn describe(&self) -> String {
+        self.rule().describe()
+    }
 }
 
 pub fn extract(rule: &ExtractDef, normalized: &str) -> String {

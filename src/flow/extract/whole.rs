@@ -20,6 +20,11 @@ impl ExtractionRule for Definition {
     fn extract(&self, normalized: &str) -> String {
         normalized.to_owned()
     }
+
+    fn describe(&self) -> String {
+        "La réponse entière (pour un choix : la valeur de l'option ; pour une date : AAAAMMJJ)"
+            .to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -29,5 +34,13 @@ mod tests {
     #[test]
     fn everything() {
         assert_eq!(Definition {}.extract("H"), "H");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        assert_eq!(
+            Definition {}.describe(),
+            "La réponse entière (pour un choix : la valeur de l'option ; pour une date : AAAAMMJJ)"
+        );
     }
 }

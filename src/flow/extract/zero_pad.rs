@@ -24,6 +24,17 @@ impl ExtractionRule for Definition {
         let digits: String = normalized.chars().filter(char::is_ascii_digit).collect();
         format!("{digits:0>width$}")
     }
+
+    fn describe(&self) -> String {
+        let width = self.width;
+        match width {
+            1 => "Le nombre tel quel".to_owned(),
+            _ => format!(
+                "Le nombre écrit avec {width} chiffres au moins, des 0 devant si besoin (5 → {})",
+                self.extract("5")
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -35,5 +46,13 @@ mod tests {
         let day = Definition { width: 2 };
         assert_eq!(day.extract("15"), "15");
         assert_eq!(day.extract("5"), "05");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        assert_eq!(
+            Definition { width: 2 }.describe(),
+            "Le nombre écrit avec 2 chiffres au moins, des 0 devant si besoin (5 → 05)"
+        );
     }
 }

@@ -94,6 +94,59 @@ impl Canonicalizer {
     }
 }
 
+/// Whether a step's answers take a canonical spelling, and which, in plain French for
+/// programme staff (the console's page of the flow). The examples are computed with
+/// the step's own rules, so they stay true when the files change.
+pub fn describe(canonicalizer: Option<&Canonicalizer>) -> String {
+    let Some(canonicalizer) = canonicalizer else {
+        return "Non : seules les majuscules, les accents, les espaces et la ponctuation sont ignorés"
+            .to_owned();
+    };
+    let name = canonicalizer.rules.name.as_str();
+    // Spellings the guide gives as one person's (docs/fr/orthographe.md).
+    let (what, groups): (String, &[&[&str]]) = match name {
+        "family_names" => (
+            "des noms de famille".into(),
+            &[&["Kabilla", "Kabila"], &["Tchisekedi", "Tshisekedi"]],
+        ),
+        "first_names" => ("des prénoms".into(), &[&["Matthieu", "Mathieu"]]),
+        "places" => ("des lieux".into(), &[&["Léopoldville", "Kin", "Kinshasa"]]),
+        other => (format!("« {other} »"), &[]),
+    };
+    let mut text = format!(
+        "Oui, orthographe {what} : les variantes d'écriture prennent une seule forme avant le calcul du code (jeu de règles « {name} » de {RULES_FILE}"
+    );
+    if let Some(gazetteer) = canonicalizer.gazetteer() {
+        let file = gazetteer
+            .path
+            .file_name()
+            .map_or_else(|| PLACES_FILE.into(), |f| f.to_string_lossy());
+        let count = gazetteer.places.len();
+        let places = if count > 1 { "lieux" } else { "lieu" };
+        text.push_str(&format!(
+            ", et répertoire des lieux {file} : {count} {places}"
+        ));
+    }
+    text.push(')');
+    // An example is shown only while the rules still give its spellings one form.
+    let examples: Vec<String> = groups
+        .iter()
+        .filter_map(|spellings| {
+            let canonical: Vec<String> = spellings
+                .iter()
+                .map(|s| canonicalizer.canonical(&crate::normalize::normalize(s)))
+                .collect();
+            let one = canonical.windows(2).all(|pair| pair[0] == pair[1]);
+            (one && !canonical.is_empty())
+                .then(|| format!("{} → {}", spellings.join(", "), canonical[0]))
+        })
+        .collect();
+    if !examples.is_empty() {
+        text.push_str(&format!(". Exemple : {}", examples.join(" ; ")));
+    }
+    text
+}
+
 /// The three spelling files, parsed.
 #[derive(Debug, Clone)]
 pub struct Spelling {
@@ -203,6 +256,26 @@ mod tests {
             (Path::new("places.yaml"), PLACES),
             (Path::new("keep.yaml"), keep_apart),
         )
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let spelling = spelling("names:\n  - [Kabila, Kabala]\n").unwrap();
+        assert_eq!(
+            describe(None),
+            "Non : seules les majuscules, les accents, les espaces et la ponctuation sont ignorés"
+        );
+        assert_eq!(
+            describe(spelling.canonicalizer("places").as_ref()),
+            "Oui, orthographe des lieux : les variantes d'écriture prennent une seule forme \
+             avant le calcul du code (jeu de règles « places » de spelling.yaml, et répertoire \
+             des lieux places.yaml : 1 lieu). Exemple : Léopoldville, Kin, Kinshasa → KINSHASA"
+        );
+        assert_eq!(
+            describe(spelling.canonicalizer("names").as_ref()),
+            "Oui, orthographe « names » : les variantes d'écriture prennent une seule forme \
+             avant le calcul du code (jeu de règles « names » de spelling.yaml)"
+        );
     }
 
     #[test]

@@ -71,6 +71,14 @@ impl ValidatorDefinition for Definition {
         });
         Some(Box::new(Compiled { options, lookup }))
     }
+
+    fn describe(&self) -> String {
+        let values: Vec<&str> = self.options.iter().map(|o| o.value.as_str()).collect();
+        format!(
+            "Un choix parmi : {} (réponse par numéro, par valeur ou par le libellé dans une des langues)",
+            values.join(", ")
+        )
+    }
 }
 
 impl Definition {
@@ -218,5 +226,20 @@ mod tests {
             assert_eq!(v.check(input, today).unwrap().normalized, value, "{input}");
         }
         assert_eq!(v.check("3", today).unwrap_err().args, vec![("count", 2)]);
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let option = |value: &str| OptionDef {
+            value: value.into(),
+            label: format!("opt-{value}"),
+        };
+        let rule = Definition {
+            options: vec![option("H"), option("F")],
+        };
+        assert_eq!(
+            rule.describe(),
+            "Un choix parmi : H, F (réponse par numéro, par valeur ou par le libellé dans une des langues)"
+        );
     }
 }

@@ -192,6 +192,14 @@ impl ValidatorDefinition for Definition {
         check_bounds(cx, self.min.resolve(year), self.max.resolve(year));
         Some(Box::new(self.clone()))
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "Date complète (jour, mois, année ; ex. 15/03/1985 ou 15 mars 1985), année entre {} et {}, pas dans le futur",
+            self.min.describe(),
+            self.max.describe()
+        )
+    }
 }
 
 impl Definition {
@@ -336,5 +344,17 @@ mod tests {
             assert_eq!(refusal.message, message, "{input}");
             assert_eq!(refusal.args, vec![("min", 1900), ("max", 2026)]);
         }
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let rule = Definition {
+            min: YearBound::Year(1900),
+            max: YearBound::Keyword(CurrentKeyword::Current),
+        };
+        assert_eq!(
+            rule.describe(),
+            "Date complète (jour, mois, année ; ex. 15/03/1985 ou 15 mars 1985), année entre 1900 et l'année en cours, pas dans le futur"
+        );
     }
 }

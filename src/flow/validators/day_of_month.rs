@@ -19,6 +19,10 @@ impl ValidatorDefinition for Definition {
     fn compile(&self, _: &mut Compile) -> Option<Box<dyn Validate>> {
         Some(Box::new(self.clone()))
     }
+
+    fn describe(&self) -> String {
+        "Jour du mois en chiffres, de 1 à 31".to_owned()
+    }
 }
 
 impl Validate for Definition {
@@ -49,5 +53,13 @@ mod tests {
         for bad in ["0", "32", "15th", "quinze", "123"] {
             assert_eq!(v.check(bad, today).unwrap_err().message, "err-day", "{bad}");
         }
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        assert_eq!(
+            Definition {}.describe(),
+            "Jour du mois en chiffres, de 1 à 31"
+        );
     }
 }

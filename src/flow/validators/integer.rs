@@ -25,6 +25,10 @@ impl ValidatorDefinition for Definition {
         }
         Some(Box::new(self.clone()))
     }
+
+    fn describe(&self) -> String {
+        format!("Nombre entier entre {} et {}", self.min, self.max)
+    }
 }
 
 impl Validate for Definition {
@@ -51,5 +55,11 @@ mod tests {
         let today = day(2026, 6, 15);
         assert_eq!(v.check("07", today).unwrap().normalized, "7");
         assert_eq!(v.check("13", today).unwrap_err().message, "err-integer");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let rule = Definition { min: 0, max: 20 };
+        assert_eq!(rule.describe(), "Nombre entier entre 0 et 20");
     }
 }

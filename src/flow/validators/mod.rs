@@ -109,6 +109,17 @@ pub trait ValidatorDefinition {
     /// Checks the definition and compiles it; `None` when it cannot be used (the
     /// problems are reported through `cx`).
     fn compile(&self, cx: &mut Compile) -> Option<Box<dyn Validate>>;
+    /// What the rule accepts, in plain French for programme staff (the console's page
+    /// of the flow): « Année entre 1900 et l'année en cours ».
+    fn describe(&self) -> String;
+}
+
+impl ValidateDef {
+    /// What the step's `validate:` accepts, in plain French (see
+    /// [`ValidatorDefinition::describe`]).
+    pub fn describe(&self) -> String {
+        self.rule().describe()
+    }
 }
 
 /// Everything a validator's or an extraction's load-time checks may need, and where
@@ -139,6 +150,15 @@ impl Compile<'_> {
     }
 }
 
+/// `n` and its noun, the noun in the plural from 2 on (French): « 1 lettre », « 2 lettres ».
+pub fn french_count(n: usize, noun: &str) -> String {
+    if n > 1 {
+        format!("{n} {noun}s")
+    } else {
+        format!("{n} {noun}")
+    }
+}
+
 /// `max: current` means the current year, read from the clock the caller passes in.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(untagged)]
@@ -158,6 +178,14 @@ impl YearBound {
         match self {
             YearBound::Year(y) => *y,
             YearBound::Keyword(CurrentKeyword::Current) => current_year,
+        }
+    }
+
+    /// The bound in plain French: `1900`, or « l'année en cours ».
+    pub fn describe(&self) -> String {
+        match self {
+            YearBound::Year(y) => y.to_string(),
+            YearBound::Keyword(CurrentKeyword::Current) => "l'année en cours".to_owned(),
         }
     }
 }

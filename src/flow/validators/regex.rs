@@ -47,6 +47,14 @@ impl ValidatorDefinition for Definition {
             }
         }
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "Réponse au format de l'expression régulière « {} », {} au plus",
+            self.pattern,
+            french_count(self.max_len, "caractère")
+        )
+    }
 }
 
 impl Validate for Compiled {
@@ -86,5 +94,17 @@ mod tests {
         let today = day(2026, 6, 15);
         assert_eq!(r.check("AB-123", today).unwrap().normalized, "AB123");
         assert_eq!(r.check("AB123", today).unwrap_err().message, "err-pattern");
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let rule = Definition {
+            pattern: "[A-Z]{2}-[0-9]{3}".into(),
+            max_len: 10,
+        };
+        assert_eq!(
+            rule.describe(),
+            "Réponse au format de l'expression régulière « [A-Z]{2}-[0-9]{3} », 10 caractères au plus"
+        );
     }
 }

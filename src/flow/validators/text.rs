@@ -33,6 +33,14 @@ impl ValidatorDefinition for Definition {
         }
         Some(Box::new(self.clone()))
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "Texte sans chiffres : au moins {}, {} au plus",
+            french_count(self.letters_min, "lettre"),
+            french_count(self.max_len, "caractère")
+        )
+    }
 }
 
 impl Validate for Definition {
@@ -78,6 +86,26 @@ mod tests {
         assert_eq!(
             v.check("Bartholomew-Jean", today).unwrap_err().message,
             "err-text-too-long"
+        );
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let rule = Definition {
+            letters_min: 2,
+            max_len: 60,
+        };
+        assert_eq!(
+            rule.describe(),
+            "Texte sans chiffres : au moins 2 lettres, 60 caractères au plus"
+        );
+        let one = Definition {
+            letters_min: 1,
+            max_len: 40,
+        };
+        assert_eq!(
+            one.describe(),
+            "Texte sans chiffres : au moins 1 lettre, 40 caractères au plus"
         );
     }
 }

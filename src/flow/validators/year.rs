@@ -24,6 +24,14 @@ impl ValidatorDefinition for Definition {
         check_bounds(cx, self.min.resolve(year), self.max.resolve(year));
         Some(Box::new(self.clone()))
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "Année en 4 chiffres, entre {} et {}",
+            self.min.describe(),
+            self.max.describe()
+        )
+    }
 }
 
 impl Validate for Definition {
@@ -65,5 +73,17 @@ mod tests {
             assert_eq!(err.message, "err-year", "{bad}");
             assert_eq!(err.args, vec![("min", 1900), ("max", 2026)]);
         }
+    }
+
+    #[test]
+    fn described_in_plain_french() {
+        let rule = Definition {
+            min: YearBound::Year(1900),
+            max: YearBound::Keyword(CurrentKeyword::Current),
+        };
+        assert_eq!(
+            rule.describe(),
+            "Année en 4 chiffres, entre 1900 et l'année en cours"
+        );
     }
 }

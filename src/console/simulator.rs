@@ -1,0 +1,161 @@
+//! /console/simulateur: chat with the loaded flow in the page, through the engine of
+//! `ciu simulate` (src/simulate.rs) with its in-memory registry and the development
+//! salt: nothing is written anywhere. Works without JavaScript: the messages typed so
+//! far travel in the form and the conversation is replayed on each send, so the page
+//! shows exactly the transcript `ciu simulate` prints for the same lines.
+
+use axum::extract::{Form, State};
+use axum::response::Response;
+use chrono::Utc;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::Staff;
+use crate::code::Salt;
+use crate::http::AppState;
+use crate::simulate::{Simulator, DEVELOPMENT_SALT};
+
+/// A longer conversation is refused: the replay stays instant and the form small.
+const MAX_MESSAGES: usize = 80;
+const MAX_HISTORY_BYTES: usize = 16 * 1024;
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    #[serde(default)]
+    csrf: String,
+    /// The messages sent before, one per line.
+    #[serde(default)]
+    historique: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// One bubble of the chat.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Bubble {
+    pub from_person: bool,
+    pub text: String,
+}
+
+/// GET: an empty conversation.
+pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
+    render(&state, &staff, Vec::new(), false)
+}
+
+/// POST: one more message.
+pub async fn send(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<SendForm>,
+) -> Response {
+    let console = state
+        .console
+        .as_ref()
+        .expect("the console's routes exist only with it");
+    if !staff.form_is_ours(&form.csrf) {
+        return console.form_refused(&staff);
+    }
+    let mut messages: Vec<String> = form
+        .historique
+        .lines()
+        .map(str::to_owned)
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    // One message is one line, as `ciu simulate` reads them.
+    let message = form
+        .message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !message.is_empty() {
+        messages.push(message);
+    }
+    let too_long = messages.len() > MAX_MESSAGES
+        || messages.iter().map(|m| m.len() + 1).sum::<usize>() > MAX_HISTORY_BYTES;
+    if too_long {
+        return render(&state, &staff, Vec::new(), true);
+    }
+    render(&state, &staff, messages, false)
+}
+
+fn render(state: &AppState, staff: &Staff, messages: Vec<String>, too_long: bool) -> Response {
+    let console = state
+        .console
+        .as_ref()
+        .expect("the console's routes exist only with it");
+    let transcript = replay(&state.bot.flow, &messages);
+    console.pages.render(
+        "simulator.html",
+        &staff.frame(state, "simulator", "/console/simulateur"),
+        context! {
+            bubbles => bubbles(&transcript),
+            transcript => transcript,
+            history => messages.join("\n"),
+            too_long => too_long,
+        },
+    )
+}
+
+/// The transcript of `ciu simulate` for these lines, with the development salt.
+pub fn replay(flow: &crate::flow::Flow, messages: &[String]) -> String {
+    let salt = Salt::new(DEVELOPMENT_SALT).expect("the development salt is valid");
+    let mut simulator = Simulator::new(flow, &salt, Utc::now());
+    simulator.run_script(&messages.join("\n"))
+}
+
+/// The transcript as chat bubbles: `> message`, then `< line`s until an empty line.
+pub fn bubbles(transcript: &str) -> Vec<Bubble> {
+    let mut out: Vec<Bubble> = Vec::new();
+    let mut reply: Option<Vec<&str>> = None;
+    for line in transcript.lines() {
+        if let Some(text) = line.strip_prefix("> ") {
+            out.push(Bubble {
+                from_person: true,
+                text: text.to_owned(),
+            });
+        } else if line == "<" || line.starts_with("< ") {
+            reply
+                .get_or_insert_with(Vec::new)
+                .push(line.strip_prefix("< ").unwrap_or(""));
+        } else if line.is_empty() {
+            if let Some(lines) = reply.take() {
+                out.push(Bubble {
+                    from_person: false,
+                    text: lines.join("\n"),
+                });
+            }
+        }
+    }
+    if let Some(lines) = reply {
+        out.push(Bubble {
+            from_person: false,
+            text: lines.join("\n"),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_guides_answers_give_the_guides_code_in_bubbles() {
+        let flow = crate::flow::load(Path::new("flows/ciu.yaml"), Path::new("locales"))
+            .expect("the default flow loads")
+            .flow;
+        let lines: Vec<String> = [
+            "Bonjour", "1", "1985", "Kinshasa", "Jean", "15", "Kabila", "OUI",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let transcript = replay(&flow, &lines);
+        let chat = bubbles(&transcript);
+        assert_eq!(chat.iter().filter(|b| b.from_person).count(), 8);
+        let last = chat.last().unwrap();
+        assert!(!last.from_person);
+        assert!(last.text.contains("985-KINS-15-JEA-KABI-"), "{}", last.text);
+    }
+}

@@ -1,0 +1,391 @@
+//! The staff console over HTTP (tests/browser.rs drives it in a real browser): who may
+//! open it, its cookies and form tokens, sign-in tries slowed down, sessions kept in the
+//! database (honoured by every instance), the CSV export's dates, page sizes.
+
+use std::sync::Arc;
+
+use crate::common::{
+    create_postgres_database, drop_postgres_database, for_each_database, postgres_server,
+};
+use crate::helpers::{spawn_app, TestApp};
+
+const PASSWORD: &str = "Console-Api-Test-2026";
+
+/// A browser of the console: its own cookies, no automatic redirects.
+struct Browser {
+    client: reqwest::Client,
+    address: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            address: app.address.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Opens the sign-in page and sends `password` with the form's token; returns the
+    /// answer.
+    async fn sign_in(&self, password: &str) -> reqwest::Response {
+        let page = self.get("/console/connexion").await.text().await.unwrap();
+        let token = hidden(&page, "csrf");
+        self.post(
+            "/console/connexion",
+            &[("password", password), ("csrf", &token)],
+        )
+        .await
+    }
+
+    /// The session's form token, read from a signed-in page.
+    async fn form_token(&self) -> String {
+        let page = self.get("/console/export").await.text().await.unwrap();
+        hidden(&page, "csrf")
+    }
+}
+
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn there_is_no_console_without_a_password() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[]).await;
+        let (status, _) = app.get("/console").await;
+        assert_eq!(status, 404);
+        let (status, _) = app.get("/console/connexion").await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_out_and_forms_without_their_token() {
+    for_each_database(|url| async move {
+        let app = spawn_app(
+            &url,
+            &[
+                ("CONSOLE_PASSWORD", PASSWORD),
+                ("PUBLIC_BASE_URL", "https://ciu.example.cd"),
+            ],
+        )
+        .await;
+        let browser = Browser::new(&app);
+        let first = browser.get("/console").await;
+        assert_eq!(first.status(), 303);
+        assert_eq!(location(&first), "/console/connexion");
+
+        let wrong = browser.sign_in("console-api-test-2026").await;
+        assert_eq!(wrong.status(), 401);
+        assert!(wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("Mot de passe incorrect."));
+        let no_token = browser
+            .post("/console/connexion", &[("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            no_token.status(),
+            403,
+            "a sign-in form must carry its token"
+        );
+
+        let right = browser.sign_in(PASSWORD).await;
+        assert_eq!(right.status(), 303);
+        assert_eq!(location(&right), "/console");
+        let cookie = right
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("ciu_console="))
+            .expect("a session cookie");
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/console",
+            "Max-Age=28800",
+        ] {
+            assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+        }
+        // Only the token's digest is kept.
+        let token = cookie["ciu_console=".len()..].split(';').next().unwrap();
+        let store = ciu::store::Store::connect(&url).await.unwrap();
+        assert!(store
+            .console_session_valid(token, chrono::Utc::now())
+            .await
+            .unwrap());
+
+        let dashboard = browser.get("/console").await;
+        assert_eq!(dashboard.status(), 200);
+        assert_eq!(dashboard.headers()["cache-control"], "no-store");
+        assert!(dashboard.text().await.unwrap().contains("Tableau de bord"));
+
+        let refused = browser
+            .post("/console/deconnexion", &[("csrf", "forged")])
+            .await;
+        assert_eq!(refused.status(), 403);
+        assert!(refused.text().await.unwrap().contains("Formulaire refusé"));
+        assert_eq!(
+            browser.get("/console").await.status(),
+            200,
+            "still signed in"
+        );
+
+        let token_field = browser.form_token().await;
+        let out = browser
+            .post("/console/deconnexion", &[("csrf", &token_field)])
+            .await;
+        assert_eq!(out.status(), 303);
+        assert_eq!(location(&out), "/console/connexion");
+        assert_eq!(browser.get("/console").await.status(), 303);
+        assert!(!store
+            .console_session_valid(token, chrono::Utc::now())
+            .await
+            .unwrap());
+        // The old cookie, replayed, opens nothing.
+        let replay = app
+            .client
+            .get(format!("{}/console", app.address))
+            .header("cookie", format!("ciu_console={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(replay.url().path().ends_with("/console/connexion"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_tries_are_slowed_down_per_address() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[("CONSOLE_PASSWORD", PASSWORD)]).await;
+        let browser = Browser::new(&app);
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(browser.sign_in("devine").await.status().as_u16());
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+        // Even the right password waits now.
+        let right = browser.sign_in(PASSWORD).await;
+        assert_eq!(right.status(), 429);
+        assert!(right
+            .text()
+            .await
+            .unwrap()
+            .contains("essais depuis cette adresse"));
+        // Another address (nginx's X-Real-IP, trusted from this machine only) may try.
+        let page = browser
+            .get("/console/connexion")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let other = browser
+            .client
+            .post(format!("{}/console/connexion", app.address))
+            .header("x-real-ip", "198.51.100.20")
+            .form(&[("password", PASSWORD), ("csrf", &hidden(&page, "csrf"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 303);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_export_keeps_the_codes_of_the_days_asked() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[("CONSOLE_PASSWORD", PASSWORD)]).await;
+        for (phone, name) in [("+243811110001", "Mwamba"), ("+243811110002", "Ngoyi")] {
+            let reply = app
+                .conversation(phone, &["1990", "Goma", "Odette", "3", name])
+                .await;
+            assert!(reply.code().is_some(), "{}", reply.body);
+        }
+        let browser = Browser::new(&app);
+        assert_eq!(browser.sign_in(PASSWORD).await.status(), 303);
+        let today = chrono::Utc::now().date_naive();
+        let csv = |from: String, to: String| {
+            let browser = &browser;
+            async move {
+                let response = browser
+                    .get(&format!("/console/export.csv?du={from}&au={to}"))
+                    .await;
+                let status = response.status().as_u16();
+                let disposition = response
+                    .headers()
+                    .get("content-disposition")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (status, disposition, response.text().await.unwrap())
+            }
+        };
+        let (status, disposition, body) = csv(today.to_string(), today.to_string()).await;
+        assert_eq!(status, 200);
+        assert!(disposition
+            .unwrap()
+            .contains(&format!("registre-ciu-{today}-{today}.csv")));
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(
+            lines[0],
+            "uic_code,created_at,last_requested_at,request_count,flow_id,flow_version"
+        );
+        assert_eq!(lines.len(), 3, "{body}");
+        assert!(!body.contains("Mwamba") && !body.contains("243811110001"));
+        let yesterday = today - chrono::Duration::days(1);
+        let (_, _, body) = csv(String::new(), yesterday.to_string()).await;
+        assert_eq!(
+            body.lines().count(),
+            1,
+            "only the header before today: {body}"
+        );
+        let (_, _, body) = csv(String::new(), String::new()).await;
+        assert_eq!(body.lines().count(), 3);
+        let (status, _, body) = csv("2026-13-01".into(), String::new()).await;
+        assert_eq!(status, 400);
+        assert!(body.contains("Date invalide"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_stay_small_and_hold_no_answer() {
+    for_each_database(|url| async move {
+        let app = spawn_app(&url, &[("CONSOLE_PASSWORD", PASSWORD)]).await;
+        app.conversation("+243811120001", &["1990", "Goma", "Odette", "3", "Kalonji"])
+            .await;
+        let browser = Browser::new(&app);
+        assert_eq!(browser.sign_in(PASSWORD).await.status(), 303);
+        for path in [
+            "/console",
+            "/console?jours=90",
+            "/console/flux",
+            "/console/simulateur",
+            "/console/export",
+        ] {
+            let response = browser.get(path).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let page = response.text().await.unwrap();
+            assert!(page.len() < 150 * 1024, "{path}: {} bytes", page.len());
+            for secret in [
+                "Kalonji",
+                "KALONJI",
+                "Odette",
+                "ODETTE",
+                "243811120001",
+                "811120001",
+            ] {
+                assert!(!page.contains(secret), "{path} shows {secret}");
+            }
+        }
+        // The simulator after a whole conversation, with its transcript.
+        let token = browser.form_token().await;
+        let mut history = String::new();
+        let mut page = String::new();
+        for message in [
+            "Bonjour", "1", "1985", "Kinshasa", "Jean", "15", "Kabila", "OUI",
+        ] {
+            let response = browser
+                .post(
+                    "/console/simulateur",
+                    &[
+                        ("csrf", token.as_str()),
+                        ("historique", history.as_str()),
+                        ("message", message),
+                    ],
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            page = response.text().await.unwrap();
+            history = hidden(&page, "historique").replace("&#x2f;", "/");
+        }
+        assert!(page.contains("985-KINS-15-JEA-KABI-"));
+        assert!(page.len() < 150 * 1024, "simulator: {} bytes", page.len());
+        assert_eq!(
+            app.codes_in_registry().await,
+            1,
+            "the simulator writes nothing"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_opened_on_one_instance_is_honoured_by_the_other() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let (name, url) = create_postgres_database(&server).await;
+    let outcome = tokio::spawn(async move {
+        let overrides = [("CONSOLE_PASSWORD", PASSWORD)];
+        let first = Arc::new(spawn_app(&url, &overrides).await);
+        let second = Arc::new(spawn_app(&url, &overrides).await);
+        let on_first = Browser::new(&first);
+        assert_eq!(on_first.sign_in(PASSWORD).await.status(), 303);
+        let token = on_first.form_token().await;
+        // Cookies do not depend on the port: the same browser, behind a load
+        // balancer, now reaches the other instance.
+        let on_second = Browser {
+            client: on_first.client.clone(),
+            address: second.address.clone(),
+        };
+        assert_eq!(on_second.get("/console").await.status(), 200);
+        assert_eq!(
+            on_second.form_token().await,
+            token,
+            "one form token for the session"
+        );
+        let out = on_second
+            .post("/console/deconnexion", &[("csrf", &token)])
+            .await;
+        assert_eq!(out.status(), 303);
+        assert_eq!(
+            on_first.get("/console").await.status(),
+            303,
+            "signed out everywhere"
+        );
+    })
+    .await;
+    drop_postgres_database(&server, &name).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
