@@ -28,7 +28,7 @@ use crate::flow::extract::extract;
 use crate::flow::{funnel, Flow};
 use crate::http::MAX_BODY_BYTES;
 use crate::phone::{PhoneKey, PhoneNumber};
-use crate::store::{SeedBatch, SeedCounter, SeedOutcome, SeedRecord, Store, SHARDS};
+use crate::store::{CounterAddition, SeedBatch, SeedOutcome, SeedRecord, Store, SHARDS};
 
 pub mod console;
 mod ussd;
@@ -654,7 +654,7 @@ pub async fn seed_registry(
     maker.await?;
     let now = chrono::Utc::now();
     let rows = counter_rows(&flow, plan.records, now, &mut StdRng::from_entropy());
-    report.counter_rows = store.seed_counters(&rows).await?;
+    report.counter_rows = store.add_counters(&rows).await?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -676,7 +676,7 @@ fn counter_rows(
     records: u64,
     now: chrono::DateTime<chrono::Utc>,
     rng: &mut StdRng,
-) -> Vec<SeedCounter> {
+) -> Vec<CounterAddition> {
     let start = now - chrono::Duration::days(90);
     let span: u64 = 90 * 86_400;
     let mut new_per_day = std::collections::BTreeMap::<chrono::NaiveDate, i64>::new();
@@ -755,7 +755,7 @@ fn about(rng: &mut StdRng, value: f64) -> i64 {
 /// Adds `value` of `counter` on `day`, spread over the shards as different phones
 /// would spread it.
 fn spread_over_shards(
-    rows: &mut Vec<SeedCounter>,
+    rows: &mut Vec<CounterAddition>,
     rng: &mut StdRng,
     day: chrono::NaiveDate,
     counter: String,
@@ -768,7 +768,7 @@ fn spread_over_shards(
     }
     for (shard, value) in per_shard.into_iter().enumerate() {
         if value > 0 {
-            rows.push(SeedCounter {
+            rows.push(CounterAddition {
                 day,
                 counter: counter.clone(),
                 shard: shard as i16,

@@ -17,8 +17,10 @@ use crate::seal::Sealer;
 use crate::store::{Claim, NewRecord, OutboundRow, Registered, Store, StoreError, StoreTx};
 use crate::telemetry::Metrics;
 
+mod counters;
 mod ussd;
 
+pub use counters::DailyCounters;
 pub use ussd::UssdAnswer;
 
 /// A message as a channel adapter hands it over.
@@ -94,6 +96,8 @@ pub struct Bot {
     phone_storage: PhoneStorage,
     pub fingerprint: String,
     pub metrics: Metrics,
+    /// The console's daily counters, written every second (src/service/counters.rs).
+    pub counters: DailyCounters,
     /// Signalled when messages were queued in the outbox, to wake the worker at once.
     pub outbox_queued: Notify,
 }
@@ -110,6 +114,7 @@ impl Bot {
             phone_storage,
             fingerprint,
             metrics: Metrics::default(),
+            counters: DailyCounters::default(),
             outbox_queued: Notify::new(),
         }
     }
@@ -171,17 +176,26 @@ impl Bot {
             false => Engine::new(&self.flow, &self.salt).without_markup(),
         };
         let (mut turn, before) = self.run_engine(&engine, &mut tx, &message, now).await?;
+        let mut counted = self.funnel_moves(&before, &turn);
         let code = self
-            .register(&engine, &mut tx, &mut turn, message.channel, now)
+            .register(
+                &engine,
+                &mut tx,
+                &mut turn,
+                message.channel,
+                &mut counted,
+                now,
+            )
             .await?;
         if let Some(code) = &code {
             tx.note_channel(code, message.channel).await?;
         }
         self.metrics
             .events(message.channel, &turn.events, before.was_active);
-        self.count_funnel(&mut tx, &before, &turn, now);
         let queued = self.persist(&mut tx, &message, &turn, now).await?;
         tx.commit().await?;
+        // Counted once the message is kept: a failed message is processed again later.
+        self.counters.add(now, counted);
         if queued {
             self.outbox_queued.notify_one();
         }
@@ -271,27 +285,27 @@ impl Bot {
         Ok((session, before))
     }
 
-    /// Adds what this message moved in the conversation funnel to the console's daily
-    /// counters (src/flow/funnel.rs), written with the message.
-    fn count_funnel(&self, tx: &mut StoreTx, before: &Before, turn: &Turn, now: DateTime<Utc>) {
-        let moved = funnel::increments(
+    /// What this message moved in the conversation funnel, as the console's daily
+    /// counters (src/flow/funnel.rs).
+    fn funnel_moves(&self, before: &Before, turn: &Turn) -> Vec<String> {
+        funnel::increments(
             &self.flow.step_ids(),
             before.phase.as_ref(),
             &turn.session.phase,
             &turn.events,
-        );
-        tx.count(now, moved);
+        )
     }
 
     /// Gives the code the conversation reached, when it reached one, and puts it (or
-    /// the apology that none is free) in the replies. Counts it for the console:
-    /// `codes|new|<channel>|<locale>` or `codes|returning|<channel>|<locale>`.
+    /// the apology that none is free) in the replies. Adds its console counter to
+    /// `counted`: `codes|new|<channel>|<locale>` or `codes|returning|<channel>|<locale>`.
     async fn register(
         &self,
         engine: &Engine<'_>,
         tx: &mut StoreTx,
         turn: &mut Turn,
         channel: ChannelId,
+        counted: &mut Vec<String>,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
         let Some(request) = turn.registration.take() else {
@@ -332,7 +346,7 @@ impl Bot {
         };
         if let Some(new) = new {
             let locale = &turn.session.locale;
-            tx.count(now, [funnel::code_counter(new, channel.label(), locale)]);
+            counted.push(funnel::code_counter(new, channel.label(), locale));
         }
         engine.deliver(turn, &registration);
         Ok(match registration {

@@ -16,6 +16,10 @@ use crate::outbox::{OutboxWorker, RetryPolicy};
 use crate::service::Bot;
 use crate::store::{DerivationStatus, Store};
 
+/// How often the console's daily counters counted in memory are written
+/// (src/service/counters.rs).
+const COUNTERS_WRITTEN_EVERY: Duration = Duration::from_secs(1);
+
 /// The flow or catalogs have errors: the server must not start.
 #[derive(Debug, thiserror::Error)]
 #[error("le flux a {} erreur(s) ; lancez `ciu check`", .0.iter().filter(|d| d.is_error()).count())]
@@ -115,16 +119,30 @@ impl Application {
                 }
             }
         });
+        let counted = self.state.bot.clone();
+        workers.spawn(async move {
+            let mut tick = tokio::time::interval(COUNTERS_WRITTEN_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = counted.counters.flush(&counted.store).await {
+                    tracing::warn!(error = %e, "console counters not written: kept for the next try");
+                }
+            }
+        });
         for worker in self.outboxes {
             workers.spawn(worker.run());
         }
         tracing::info!(address = %self.listener.local_addr()?, "listening");
         // The peer's address: the console slows down sign-in tries per address.
+        let bot = self.state.bot.clone();
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         workers.shutdown().await;
+        if let Err(e) = bot.counters.flush(&bot.store).await {
+            tracing::warn!(error = %e, "console counters of the last second not written");
+        }
         served?;
         Ok(())
     }

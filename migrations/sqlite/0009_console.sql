@@ -3,10 +3,10 @@
 -- Daily counters behind its dashboard: codes given (new, returning) per channel and
 -- language, and the conversation funnel per question (reached, answered, refused, left).
 -- Names are built from the flow's step ids, channel labels and language codes only
--- (src/flow/funnel.rs): never an answer. Each message adds to them in its own
--- transaction; `shard` spreads one busy counter over several rows, so that messages of
--- different people on several `serve` processes do not wait on one row's lock. A
--- counter's value is the sum of its shards.
+-- (src/flow/funnel.rs): never an answer. Each `serve` process adds what its messages
+-- counted once a second (src/service/counters.rs), in its own `shard`, so that several
+-- processes on one PostgreSQL do not wait on one row's lock. A counter's value is the
+-- sum of its shards.
 CREATE TABLE daily_counters (
     day     TEXT    NOT NULL,
     counter TEXT    NOT NULL,

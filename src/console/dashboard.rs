@@ -1,8 +1,8 @@
 //! GET /console: the dashboard. Codes per day (new and returning) as a chart with its
 //! table, by channel and by language, the conversation funnel question by question,
 //! possible duplicates, collisions and the outbox. The daily figures come from the
-//! counters each message adds to (src/flow/funnel.rs, src/store/counters.rs): a few
-//! hundred rows whatever the size of the registry.
+//! counters each message adds to (src/flow/funnel.rs, src/service/counters.rs,
+//! src/store/counters.rs): a few hundred rows whatever the size of the registry.
 
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -45,6 +45,10 @@ pub async fn page(
     let today = Utc::now().date_naive();
     let first = today - Duration::days(days - 1);
     let store = &state.bot.store;
+    // What this process counted in the last second, so the page is up to date.
+    if let Err(e) = state.bot.counters.flush(store).await {
+        tracing::warn!(error = %e, "console counters not written before the dashboard");
+    }
     let read = async {
         let counters = store.counters_between(first, today).await?;
         let figures = store.registry_figures().await?;

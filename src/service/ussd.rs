@@ -96,13 +96,14 @@ impl Bot {
             None => self.resume_engine(&engine, &mut tx, now).await?,
             Some(_) => self.run_engine(&engine, &mut tx, &message, now).await?,
         };
-        self.register(&engine, &mut tx, &mut turn, USSD_CHANNEL, now)
+        let mut counted = self.funnel_moves(&before, &turn);
+        self.register(&engine, &mut tx, &mut turn, USSD_CHANNEL, &mut counted, now)
             .await?;
         self.metrics
             .events(USSD_CHANNEL, &turn.events, before.was_active);
-        self.count_funnel(&mut tx, &before, &turn, now);
         self.persist(&mut tx, &message, &turn, now).await?;
         tx.commit().await?;
+        self.counters.add(now, counted);
         let next = if turn.session.phase.is_active() {
             Next::Continue
         } else {

@@ -42,15 +42,15 @@ use std::sync::Arc;
 use crate::phone::PhoneKey;
 
 pub use console::{console_token_digest, RegistryFigures};
-pub use counters::CounterSum;
+pub use counters::{CounterAddition, CounterSum, SHARDS};
 pub use duplicates::{DerivationCodes, DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
 pub use outbox::OutboundRow;
 use pg_conn::{PgIdle, PgTx};
 pub use reports::{qr_token_digest, CreatedBetween, ExportRecord};
-pub use seed::{SeedBatch, SeedCounter, SeedOutcome, SeedRecord};
+pub use seed::{SeedBatch, SeedOutcome, SeedRecord};
 use sqlite_writer::{start_checkpointer, Checkpointer, SqliteWriter, WriterGuard, WriterLock};
-pub use tx::{shard_of, Claim, NewRecord, Registered, StoreTx, StoredSession, SHARDS};
+pub use tx::{Claim, NewRecord, Registered, StoreTx, StoredSession};
 pub use ussd::UssdSessionRow;
 
 /// Meta redelivers for up to 7 days: a message id must be remembered a little longer.

@@ -2,14 +2,12 @@
 //! written as registration writes them (src/store/tx/registry.rs): the record (the next
 //! candidate when another person holds the code, a collision row then), the derivation
 //! fingerprint, the pairs found by looking up its near keys in their index, then its
-//! near keys. Many records share one transaction, so a million take minutes. The
-//! staff console's daily counters too, written as messages add to them
-//! (src/store/tx/counters.rs).
+//! near keys. Many records share one transaction, so a million take minutes.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, TransactionBehavior};
 use sqlx::postgres::PgPool;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::sqlite_writer::time_text;
 use super::{Backend, Store, StoreError};
@@ -53,21 +51,6 @@ impl std::ops::AddAssign for SeedOutcome {
         self.pairs += other.pairs;
     }
 }
-
-/// One counter's value on one day and shard, for [`Store::seed_counters`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeedCounter {
-    pub day: NaiveDate,
-    pub counter: String,
-    /// `0..SHARDS` (src/store/tx/counters.rs).
-    pub shard: i16,
-    pub value: i64,
-}
-
-/// Parameters: day, counter, shard, value. Added to what is there.
-const ADD_COUNTER: &str = "INSERT INTO daily_counters (day, counter, shard, value)
-     VALUES ($1, $2, $3, $4)
-     ON CONFLICT (day, counter, shard) DO UPDATE SET value = daily_counters.value + excluded.value";
 
 const INSERT_RECORD: &str = "INSERT INTO uic_records
          (uic_code, person_key, phone_number, flow_id, flow_version,
@@ -114,62 +97,6 @@ impl Store {
             }
             Backend::Postgres { pool, .. } => postgres_seed(pool, batch, first.created_at).await,
         }
-    }
-}
-
-impl Store {
-    /// Adds `rows` to the daily counters in one transaction (the same day, counter and
-    /// shard twice add up); returns the rows written.
-    pub async fn seed_counters(&self, rows: &[SeedCounter]) -> Result<u64, StoreError> {
-        let mut merged: BTreeMap<(NaiveDate, &str, i16), i64> = BTreeMap::new();
-        for row in rows {
-            *merged
-                .entry((row.day, row.counter.as_str(), row.shard))
-                .or_default() += row.value;
-        }
-        if merged.is_empty() {
-            return Ok(0);
-        }
-        match &self.backend {
-            Backend::Sqlite { writer, .. } => {
-                let mut writer = writer.lock_for_pool().await?;
-                let conn = writer.connection()?;
-                let tx =
-                    rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-                {
-                    let mut add = tx.prepare_cached(ADD_COUNTER)?;
-                    for ((day, counter, shard), value) in &merged {
-                        add.execute(params![day.to_string(), counter, shard, value])?;
-                    }
-                }
-                tx.commit()?;
-            }
-            Backend::Postgres { pool, .. } => {
-                let mut days = Vec::with_capacity(merged.len());
-                let mut counters = Vec::with_capacity(merged.len());
-                let mut shards = Vec::with_capacity(merged.len());
-                let mut values = Vec::with_capacity(merged.len());
-                for ((day, counter, shard), value) in &merged {
-                    days.push(*day);
-                    counters.push(*counter);
-                    shards.push(*shard);
-                    values.push(*value);
-                }
-                sqlx::query(
-                    "INSERT INTO daily_counters (day, counter, shard, value)
-                     SELECT * FROM UNNEST($1::date[], $2::text[], $3::smallint[], $4::bigint[])
-                     ON CONFLICT (day, counter, shard)
-                     DO UPDATE SET value = daily_counters.value + excluded.value",
-                )
-                .bind(&days)
-                .bind(&counters)
-                .bind(&shards)
-                .bind(&values)
-                .execute(pool)
-                .await?;
-            }
-        }
-        Ok(merged.len() as u64)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The staff console's daily counters, over HTTP: what a few Twilio conversations add
-//! (src/flow/funnel.rs, src/service.rs), summed by `Store::counters_between`.
+//! (src/flow/funnel.rs, src/service.rs), written every second and when the service
+//! stops (src/service/counters.rs), summed by `Store::counters_between`.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ const ANSWERS: [&str; 5] = ["1985", "Kinshasa", "Jean", "15", "Kabila"];
 #[tokio::test]
 async fn conversations_add_to_the_funnel_and_the_codes_given() {
     for_each_database(|url| async move {
-        let app = spawn_app(&url, &[]).await;
+        let mut app = spawn_app(&url, &[]).await;
         let (new, returning, refused, stopped) = (
             "+243830000001",
             "+243830000002",
@@ -65,6 +66,8 @@ async fn conversations_add_to_the_funnel_and_the_codes_given() {
         app.say(stopped, "1985", None).await;
         app.say(stopped, "STOP", None).await;
 
+        // Stopping writes what the service counted in its last second.
+        app.stop().await;
         let store = Store::connect(&url).await.unwrap();
         let today = Utc::now().date_naive();
         let mut counted = BTreeMap::new();
@@ -109,7 +112,7 @@ async fn conversations_add_to_the_funnel_and_the_codes_given() {
 #[tokio::test]
 async fn a_ussd_session_is_counted_like_a_conversation() {
     for_each_database(|url| async move {
-        let app = spawn_app(&url, &[("CHANNELS", "twilio,ussd")]).await;
+        let mut app = spawn_app(&url, &[("CHANNELS", "twilio,ussd")]).await;
         let mut inputs: Vec<&str> = Vec::new();
         let mut texts = vec![String::new()];
         for input in ["1"].into_iter().chain(ANSWERS).chain(["1"]) {
@@ -142,6 +145,8 @@ async fn a_ussd_session_is_counted_like_a_conversation() {
         }
         assert!(last.starts_with("END "), "{last}");
 
+        // Stopping writes what the service counted in its last second.
+        app.stop().await;
         let store = Store::connect(&url).await.unwrap();
         let today = Utc::now().date_naive();
         let mut counted = BTreeMap::new();

@@ -2,7 +2,6 @@
 //! the reply, all committed together or not at all.
 
 mod claim;
-mod counters;
 mod near_keys;
 mod registry;
 mod session;
@@ -16,8 +15,6 @@ use super::StoreError;
 use crate::channels::ChannelId;
 use crate::phone::PhoneKey;
 pub use claim::Claim;
-use counters::PendingCounts;
-pub use counters::{shard_of, SHARDS};
 pub use registry::{NewRecord, Registered};
 use session::SessionWrite;
 pub use session::StoredSession;
@@ -31,8 +28,6 @@ pub struct StoreTx {
     /// Writes kept for `commit`, which sends them in one round trip with the others.
     pending_session: Option<SessionWrite>,
     pending_reply: Option<(String, Vec<u8>)>,
-    /// The console's daily counters this message adds to (src/store/tx/counters.rs).
-    pending_counts: PendingCounts,
 }
 
 enum TxConn {
@@ -114,7 +109,6 @@ impl StoreTx {
             session_read: None,
             pending_session: None,
             pending_reply: None,
-            pending_counts: PendingCounts::default(),
         }
     }
 
@@ -167,7 +161,6 @@ impl StoreTx {
             TxConn::Sqlite(_) => {
                 self.write_pending_session().await?;
                 self.write_pending_reply().await?;
-                self.sqlite_write_pending_counts()?;
                 let TxConn::Sqlite(sqlite) = &mut self.conn else {
                     unreachable!("matched above");
                 };

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::{shard_of, StoreTx, TxConn};
+use super::{StoreTx, TxConn};
 use crate::store::sqlite_writer::{self, parse_time, query_first, time_text};
 use crate::store::StoreError;
 
@@ -141,66 +141,31 @@ impl StoreTx {
         Ok(())
     }
 
-    /// Sends the kept session, reply and counters in one statement (one round trip):
-    /// the counters' upsert goes in front of the other writes as a data-modifying
-    /// `WITH` (src/store/tx/counters.rs).
+    /// Sends the kept session and reply, in one statement when there are both.
     pub(super) async fn postgres_write_pending(&mut self) -> Result<(), StoreError> {
-        let counts = std::mem::take(&mut self.pending_counts);
-        let shard = shard_of(&self.phone);
-        let phone = self.phone.as_str();
         let TxConn::Postgres { tx, .. } = &mut self.conn else {
             unreachable!("called for PostgreSQL only");
         };
-        match (self.pending_session.take(), self.pending_reply.take()) {
-            (Some(session), Some((message_id, reply))) => {
-                let sql = counts.postgres_before(POSTGRES_SAVE_SESSION_AND_REPLY, 8);
-                let query = sqlx::query(&sql)
-                    .bind(phone)
-                    .bind(&session.current_step)
-                    .bind(&session.locale)
-                    .bind(&session.state)
-                    .bind(session.now)
-                    .bind(session.expires_at)
-                    .bind(&message_id)
-                    .bind(&reply);
-                counts
-                    .bind_postgres(query, shard)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            (Some(session), None) => {
-                let sql = counts.postgres_before(SAVE_SESSION, 6);
-                let query = sqlx::query(&sql)
-                    .bind(phone)
-                    .bind(&session.current_step)
-                    .bind(&session.locale)
-                    .bind(&session.state)
-                    .bind(session.now)
-                    .bind(session.expires_at);
-                counts
-                    .bind_postgres(query, shard)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            (None, Some((message_id, reply))) => {
-                let sql = counts.postgres_before(RECORD_REPLY, 2);
-                let query = sqlx::query(&sql).bind(&message_id).bind(&reply);
-                counts
-                    .bind_postgres(query, shard)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            (None, None) => {
-                if let Some(sql) = counts.postgres_alone() {
-                    let query = sqlx::query(&sql);
-                    counts
-                        .bind_postgres(query, shard)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
+        if let (Some(session), Some((message_id, reply))) =
+            (&self.pending_session, &self.pending_reply)
+        {
+            sqlx::query(POSTGRES_SAVE_SESSION_AND_REPLY)
+                .bind(self.phone.as_str())
+                .bind(&session.current_step)
+                .bind(&session.locale)
+                .bind(&session.state)
+                .bind(session.now)
+                .bind(session.expires_at)
+                .bind(message_id)
+                .bind(reply)
+                .execute(&mut **tx)
+                .await?;
+            self.pending_session = None;
+            self.pending_reply = None;
+            return Ok(());
         }
-        Ok(())
+        self.write_pending_session().await?;
+        self.write_pending_reply().await
     }
 
     pub(super) async fn write_pending_session(&mut self) -> Result<(), StoreError> {
