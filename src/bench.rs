@@ -7,12 +7,7 @@
 //! the same 90 days.
 
 use anyhow::Context;
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
+use axum::http::header;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,18 +16,19 @@ use chrono::SubsecRound;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::channels::{twilio, ChannelId};
 use crate::code::{derivation_fingerprint, CiuRequest, Salt};
 use crate::config::PhoneStorage;
 use crate::flow::extract::extract;
-use crate::flow::{funnel, Flow};
-use crate::http::MAX_BODY_BYTES;
+use crate::flow::Flow;
 use crate::phone::{PhoneKey, PhoneNumber};
-use crate::store::{CounterAddition, SeedBatch, SeedOutcome, SeedRecord, Store, SHARDS};
+use crate::store::{SeedBatch, SeedOutcome, SeedRecord, Store};
 
 pub mod console;
+mod floor;
+mod seed_counters;
 mod ussd;
 
+pub use floor::{floor_router, start_floor_server};
 pub use ussd::{run_ussd_load, ussd_form, ussd_inputs};
 
 /// What `ciu bench` was asked to do.
@@ -277,53 +273,6 @@ async fn post_form(
         .await?;
     let status = response.status().as_u16();
     Ok((status, response.text().await?))
-}
-
-const FLOOR_TWIML: &str =
-    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>OK</Message></Response>"#;
-
-/// The floor (BENCHMARKS.md): parse the Twilio form, answer a fixed TwiML, nothing else.
-pub fn floor_router() -> Router {
-    async fn answer(body: Bytes) -> Response {
-        match twilio::parse_form(&body) {
-            Ok(_) => (
-                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                FLOOR_TWIML,
-            )
-                .into_response(),
-            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-        }
-    }
-    Router::new()
-        .route("/whatsapp/webhook", post(answer))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-}
-
-/// Starts the floor server on its own runtime (as many workers as `ciu serve` gets), so
-/// that it competes with the load generator for the CPU like a separate server would.
-/// Returns its webhook URL; the server lives until the process exits.
-pub fn start_floor_server() -> anyhow::Result<String> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen for the floor server")?;
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("floor")
-        .build()
-        .context("cannot start the floor server's runtime")?;
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            let served = match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => axum::serve(listener, floor_router()).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = served {
-                eprintln!("floor server stopped: {e}");
-            }
-        })
-    });
-    Ok(format!("http://{address}/whatsapp/webhook"))
 }
 
 /// Peak and current resident memory of a process, from `/proc/<pid>/status` (Linux).
@@ -653,129 +602,10 @@ pub async fn seed_registry(
     }
     maker.await?;
     let now = chrono::Utc::now();
-    let rows = counter_rows(&flow, plan.records, now, &mut StdRng::from_entropy());
+    let rows = seed_counters::counter_rows(&flow, plan.records, now, &mut StdRng::from_entropy());
     report.counter_rows = store.add_counters(&rows).await?;
     report.elapsed = started.elapsed();
     Ok(report)
-}
-
-/// Of 100 people given a code, how many on each channel (ChannelId::ALL's order:
-/// twilio, sms, meta, ussd), and in each of the first four languages.
-const CHANNEL_SHARE: [f64; 4] = [0.45, 0.15, 0.25, 0.15];
-const LOCALE_SHARE: [f64; 4] = [0.5, 0.2, 0.2, 0.1];
-/// Codes given again, per new code.
-const RETURNING_SHARE: f64 = 0.12;
-
-/// The console's daily counters of `records` registrations spread evenly over the 90
-/// days before `now`, as [`seed_batches`] dates them: codes new (exactly `records` in
-/// all) and returning per channel and language, and a funnel for every stage of `flow`
-/// that ends in those codes, some people lost at each stage (expiry, stop, refused
-/// answers).
-fn counter_rows(
-    flow: &Flow,
-    records: u64,
-    now: chrono::DateTime<chrono::Utc>,
-    rng: &mut StdRng,
-) -> Vec<CounterAddition> {
-    let start = now - chrono::Duration::days(90);
-    let span: u64 = 90 * 86_400;
-    let mut new_per_day = std::collections::BTreeMap::<chrono::NaiveDate, i64>::new();
-    for i in 0..records {
-        let at = start + chrono::Duration::seconds((span * i / records) as i64);
-        *new_per_day.entry(at.date_naive()).or_default() += 1;
-    }
-    let mut cells = Vec::new();
-    for (channel, channel_share) in ChannelId::ALL.iter().zip(CHANNEL_SHARE) {
-        for (locale, locale_share) in flow.def.locales.iter().zip(LOCALE_SHARE) {
-            cells.push((
-                channel.label(),
-                locale.as_str(),
-                channel_share * locale_share,
-            ));
-        }
-    }
-    let total_share: f64 = cells.iter().map(|(_, _, share)| share).sum();
-    let mut rows = Vec::new();
-    for (&day, &new) in &new_per_day {
-        // Each code in one cell, drawn by the shares: the day's new codes add up
-        // exactly, and the smallest cells get some too.
-        let returning = about(rng, new as f64 * RETURNING_SHARE);
-        for (is_new, codes) in [(true, new), (false, returning)] {
-            let mut in_cell = vec![0; cells.len()];
-            for _ in 0..codes {
-                let mut pick = rng.gen_range(0.0..total_share);
-                let cell = cells
-                    .iter()
-                    .position(|(_, _, share)| {
-                        pick -= share;
-                        pick < 0.0
-                    })
-                    .unwrap_or(cells.len() - 1);
-                in_cell[cell] += 1;
-            }
-            for ((channel, locale, _), codes) in cells.iter().zip(in_cell) {
-                let name = funnel::code_counter(is_new, channel, locale);
-                spread_over_shards(&mut rows, rng, day, name, codes);
-            }
-        }
-        // The funnel, from its end: those who answer a stage reach the next one, and
-        // each stage is left by a few of those who reached it.
-        let mut next_reached = (new + returning) as f64;
-        for stage in funnel::stages(flow).iter().rev() {
-            let is_step = stage != funnel::LANGUAGE && stage != funnel::CONFIRM;
-            // Some start again after a finished conversation, without the menu.
-            let answered = next_reached * if stage == funnel::LANGUAGE { 0.9 } else { 1.0 };
-            let reached = answered * if is_step { 1.07 } else { 1.04 };
-            let left = reached - answered;
-            let mut counts = vec![
-                (funnel::REACHED, reached),
-                (funnel::ANSWERED, answered),
-                (funnel::LEFT_EXPIRED, left * 0.7),
-                (funnel::LEFT_STOPPED, left * 0.2),
-            ];
-            if is_step {
-                counts.push((funnel::REFUSED, reached * 0.12));
-                counts.push((funnel::LEFT_ATTEMPTS, left * 0.1));
-            }
-            for (what, value) in counts {
-                let value = about(rng, value);
-                spread_over_shards(&mut rows, rng, day, funnel::counter(stage, what), value);
-            }
-            next_reached = reached;
-        }
-    }
-    rows
-}
-
-/// `value` give or take 10 %, from day to day.
-fn about(rng: &mut StdRng, value: f64) -> i64 {
-    (value * rng.gen_range(0.9..1.1)).round() as i64
-}
-
-/// Adds `value` of `counter` on `day`, spread over the shards as different phones
-/// would spread it.
-fn spread_over_shards(
-    rows: &mut Vec<CounterAddition>,
-    rng: &mut StdRng,
-    day: chrono::NaiveDate,
-    counter: String,
-    value: i64,
-) {
-    let shards = i64::from(SHARDS);
-    let mut per_shard = vec![value / shards; usize::from(SHARDS)];
-    for _ in 0..value % shards {
-        per_shard[rng.gen_range(0..usize::from(SHARDS))] += 1;
-    }
-    for (shard, value) in per_shard.into_iter().enumerate() {
-        if value > 0 {
-            rows.push(CounterAddition {
-                day,
-                counter: counter.clone(),
-                shard: shard as i16,
-                value,
-            });
-        }
-    }
 }
 
 #[cfg(test)]
@@ -796,7 +626,7 @@ mod tests {
     #[test]
     fn the_form_parses_back() {
         let form = twilio_form("+243990000001", "Jean-Noël & fils", "SM1");
-        let (inbound, _) = twilio::parse_form(form.as_bytes()).unwrap();
+        let (inbound, _) = crate::channels::twilio::parse_form(form.as_bytes()).unwrap();
         assert_eq!(inbound.from, "whatsapp:+243990000001");
         assert_eq!(inbound.body, "Jean-Noël & fils");
         assert_eq!(inbound.message_sid.as_deref(), Some("SM1"));
@@ -809,7 +639,7 @@ mod tests {
             .unwrap()
             .flow;
         let now = chrono::Utc::now();
-        let rows = counter_rows(&flow, 9000, now, &mut StdRng::seed_from_u64(7));
+        let rows = seed_counters::counter_rows(&flow, 9000, now, &mut StdRng::seed_from_u64(7));
         let days: std::collections::BTreeSet<_> = rows.iter().map(|r| r.day).collect();
         assert!((90..=91).contains(&days.len()), "{}", days.len());
         assert!(days.iter().all(|d| *d <= now.date_naive()));
