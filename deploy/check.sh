@@ -194,6 +194,20 @@ fill() { # webhook url
     say "$url" +243990000005 "1" "SMcheck-redelivered" >/dev/null
 }
 
+# The staff console's sign-in: the form's token comes with a cookie kept in the jar.
+console_form() { # base url, cookie jar → the sign-in form's token
+    curl -sS "${curl_tls[@]}" -c "$2" -b "$2" "$1/console/connexion" |
+        sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
+}
+console_sign_in() { # base url, cookie jar → the response headers (a session row is stored)
+    curl -sS -D - -o /dev/null "${curl_tls[@]}" -c "$2" -b "$2" \
+        --data-urlencode "password=$console_password" --data-urlencode "csrf=$(console_form "$1" "$2")" \
+        "$1/console/connexion"
+}
+signed_in_or_die() { # response headers
+    grep -qi '^set-cookie: ciu_console=' <<<"$1" || die "no console session cookie: $1"
+}
+
 curl_tls=()
 
 # ---------------------------------------------------------------------------------
@@ -327,19 +341,13 @@ EOF
     # by the ciu-console fail2ban filter below), then the right one: a Secure,
     # HttpOnly, SameSite=Strict cookie opens the dashboard.
     jar="$work/console.cookies"
-    console_form() { # → the sign-in form's token (the page sets its cookie in $jar)
-        curl -sS "${curl_tls[@]}" -c "$jar" -b "$jar" "$https/console/connexion" |
-            sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
-    }
     [ "$(status "$https/console")" = 303 ] || die "/console without a session does not lead to the sign-in page"
     for _ in 1 2 3; do
         code=$(status -c "$jar" -b "$jar" --data-urlencode "password=faux" \
-            --data-urlencode "csrf=$(console_form)" "$https/console/connexion")
+            --data-urlencode "csrf=$(console_form "$https" "$jar")" "$https/console/connexion")
         [ "$code" = 401 ] || die "a wrong console password gave $code, not 401"
     done
-    signed_in=$(curl -sS -D - -o /dev/null "${curl_tls[@]}" -c "$jar" -b "$jar" \
-        --data-urlencode "password=$console_password" --data-urlencode "csrf=$(console_form)" \
-        "$https/console/connexion")
+    signed_in=$(console_sign_in "$https" "$jar")
     session_cookie=$(grep -i '^set-cookie: ciu_console=' <<<"$signed_in") || die "no console session cookie: $signed_in"
     for attribute in HttpOnly SameSite=Strict Secure Path=/console; do
         [[ $session_cookie == *"; $attribute"* ]] || die "the console's session cookie lacks $attribute: $session_cookie"
@@ -416,6 +424,7 @@ else
     skip "nginx or openssl is not installed: the nginx site is not checked"
     curl_tls=()
     fill "http://127.0.0.1:$sqlite_app_port/whatsapp/webhook"
+    signed_in_or_die "$(console_sign_in "http://127.0.0.1:$sqlite_app_port" "$work/console.cookies")"
 fi
 curl_tls=()
 
@@ -513,6 +522,7 @@ if have pg_dump && have psql && psql_admin -qAtc "SELECT 1" >/dev/null 2>&1; the
     pg_dir=$app_dir
     curl_tls=()
     fill "http://127.0.0.1:$app_port/whatsapp/webhook"
+    signed_in_or_die "$(console_sign_in "http://127.0.0.1:$app_port" "$work/console-postgres.cookies")"
     psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$collision_row"
     psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$outbox_row_postgres"
     psql -X -q -h 127.0.0.1 -U postgres -d "$source_db" -c "$accepted_row"
