@@ -35,6 +35,62 @@ pub struct SendForm {
 pub struct Bubble {
     pub from_person: bool,
     pub text: String,
+    /// The text as WhatsApp shows it: a ```monospace``` span (the code, written so by
+    /// src/flow/engine/mod.rs) loses its backticks and is shown in a fixed font.
+    pub parts: Vec<BubblePart>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct BubblePart {
+    pub text: String,
+    pub monospace: bool,
+}
+
+impl Bubble {
+    fn new(from_person: bool, text: String) -> Self {
+        let parts = if from_person {
+            vec![BubblePart {
+                text: text.clone(),
+                monospace: false,
+            }]
+        } else {
+            whatsapp_parts(&text)
+        };
+        Bubble {
+            from_person,
+            text,
+            parts,
+        }
+    }
+}
+
+/// Splits on ``` pairs; an unpaired ``` stays as typed, as WhatsApp leaves it.
+fn whatsapp_parts(text: &str) -> Vec<BubblePart> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("```") {
+        let Some(length) = rest[open + 3..].find("```") else {
+            break;
+        };
+        if open > 0 {
+            parts.push(BubblePart {
+                text: rest[..open].to_owned(),
+                monospace: false,
+            });
+        }
+        parts.push(BubblePart {
+            text: rest[open + 3..open + 3 + length].to_owned(),
+            monospace: true,
+        });
+        rest = &rest[open + 6 + length..];
+    }
+    if !rest.is_empty() {
+        parts.push(BubblePart {
+            text: rest.to_owned(),
+            monospace: false,
+        });
+    }
+    parts
 }
 
 /// GET: an empty conversation.
@@ -109,28 +165,19 @@ pub fn bubbles(transcript: &str) -> Vec<Bubble> {
     let mut reply: Option<Vec<&str>> = None;
     for line in transcript.lines() {
         if let Some(text) = line.strip_prefix("> ") {
-            out.push(Bubble {
-                from_person: true,
-                text: text.to_owned(),
-            });
+            out.push(Bubble::new(true, text.to_owned()));
         } else if line == "<" || line.starts_with("< ") {
             reply
                 .get_or_insert_with(Vec::new)
                 .push(line.strip_prefix("< ").unwrap_or(""));
         } else if line.is_empty() {
             if let Some(lines) = reply.take() {
-                out.push(Bubble {
-                    from_person: false,
-                    text: lines.join("\n"),
-                });
+                out.push(Bubble::new(false, lines.join("\n")));
             }
         }
     }
     if let Some(lines) = reply {
-        out.push(Bubble {
-            from_person: false,
-            text: lines.join("\n"),
-        });
+        out.push(Bubble::new(false, lines.join("\n")));
     }
     out
 }
@@ -157,5 +204,27 @@ mod tests {
         let last = chat.last().unwrap();
         assert!(!last.from_person);
         assert!(last.text.contains("985-KINS-15-JEA-KABI-"), "{}", last.text);
+        let code: Vec<&BubblePart> = last.parts.iter().filter(|p| p.monospace).collect();
+        assert_eq!(code.len(), 1, "{:?}", last.parts);
+        assert!(code[0].text.starts_with("985-KINS-15-JEA-KABI-"));
+        assert!(!code[0].text.contains('`'));
+    }
+
+    #[test]
+    fn whatsapp_monospace_spans_lose_their_backticks_and_an_unpaired_one_stays() {
+        let parts = whatsapp_parts("Code :\n```ABC``` ici ```");
+        let shown: Vec<(&str, bool)> = parts
+            .iter()
+            .map(|p| (p.text.as_str(), p.monospace))
+            .collect();
+        assert_eq!(
+            shown,
+            [("Code :\n", false), ("ABC", true), (" ici ```", false)]
+        );
+        let person = Bubble::new(true, "```x```".into());
+        assert!(
+            !person.parts[0].monospace,
+            "a person's message is shown as typed"
+        );
     }
 }
