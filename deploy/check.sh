@@ -338,15 +338,19 @@ EOF
     ok "/metrics and /whatsapp/cleanup: localhost only"
 
     # The staff console through nginx: sign-in page, 3 wrong passwords (401, counted
-    # by the ciu-console fail2ban filter below), then the right one: a Secure,
-    # HttpOnly, SameSite=Strict cookie opens the dashboard.
+    # by the ciu-console fail2ban filter below; one with a query string, which the
+    # service ignores), a form posted from another site (no cookie: 403, not counted),
+    # then the right password: a Secure, HttpOnly, SameSite=Strict cookie opens the
+    # dashboard.
     jar="$work/console.cookies"
     [ "$(status "$https/console")" = 303 ] || die "/console without a session does not lead to the sign-in page"
-    for _ in 1 2 3; do
+    for target in /console/connexion /console/connexion /console/connexion?essai=1; do
         code=$(status -c "$jar" -b "$jar" --data-urlencode "password=faux" \
-            --data-urlencode "csrf=$(console_form "$https" "$jar")" "$https/console/connexion")
-        [ "$code" = 401 ] || die "a wrong console password gave $code, not 401"
+            --data-urlencode "csrf=$(console_form "$https" "$jar")" "$https$target")
+        [ "$code" = 401 ] || die "a wrong console password on $target gave $code, not 401"
     done
+    code=$(status --data-urlencode "password=faux" --data-urlencode "csrf=0123" "$https/console/connexion")
+    [ "$code" = 403 ] || die "a sign-in form from another site gave $code, not 403"
     signed_in=$(console_sign_in "$https" "$jar")
     session_cookie=$(grep -i '^set-cookie: ciu_console=' <<<"$signed_in") || die "no console session cookie: $signed_in"
     for attribute in HttpOnly SameSite=Strict Secure Path=/console; do
@@ -374,7 +378,7 @@ EOF
         result=$(fail2ban-regex "$n/logs/access.log" deploy/fail2ban/filter.d/ciu-console.conf)
         matched=$(sed -n 's/^Failregex: \([0-9]*\) total.*/\1/p' <<<"$result")
         [ "$matched" = 3 ] || die "fail2ban console filter matched ${matched:-nothing}, expected 3: $result"
-        ok "fail2ban console filter: the 3 wrong console passwords, nothing else"
+        ok "fail2ban console filter: the 3 wrong console passwords, not the foreign form"
         # The jail as installed beside the distribution's configuration (its log moved
         # here; this machine's other jails off, their logs are not here).
         cp -r /etc/fail2ban "$work/fail2ban"

@@ -110,10 +110,10 @@ pub fn csv_row(record: &ExportRecord) -> String {
     .join(",")
 }
 
-/// RFC 4180 quoting; a leading `= + - @` is prefixed with `'` so a spreadsheet shows
-/// the value instead of running it as a formula.
+/// RFC 4180 quoting; a leading `= + - @`, tab or carriage return is prefixed with `'`
+/// so a spreadsheet shows the value instead of running it as a formula.
 pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -139,6 +139,7 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("\tx"), "'\tx");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Who may open the console: the password (`CONSOLE_PASSWORD`, else `ADMIN_TOKEN`),
-//! sessions kept in the database by the digest of their token (src/store/console.rs),
-//! so every `serve` on one database honours them, a form token on every POST, failed
-//! sign-ins slowed down per address and logged for fail2ban (deploy/fail2ban/).
+//! sessions kept in the database by a digest of their token keyed by the password
+//! (src/store/console.rs), so every `serve` on one database honours them and a new
+//! password ends them all, a form token on every POST, failed sign-ins slowed down per
+//! address and logged for fail2ban (deploy/fail2ban/).
 
 use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -49,7 +50,7 @@ impl FromRequestParts<AppState> for Staff {
         match state
             .bot
             .store
-            .console_session_valid(&token, Utc::now())
+            .console_session_valid(&console.session_digest(&token), Utc::now())
             .await
         {
             Ok(true) => Ok(Staff {
@@ -85,7 +86,26 @@ impl Staff {
     }
 }
 
+/// The key of the session digests, from the password alone: every `serve` with the
+/// same password finds the same digests, and sessions opened under another password
+/// are found by none.
+pub(super) fn session_key(password: &crate::config::Secret) -> [u8; 32] {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(password.expose().as_bytes()).expect("HMAC takes any key");
+    mac.update(b"ciu console sessions v1");
+    mac.finalize().into_bytes().into()
+}
+
 impl Console {
+    /// The digest under which a session is kept: reading `console_sessions` gives no
+    /// token, and a changed password finds none of the old ones.
+    pub fn session_digest(&self, session_token: &str) -> Vec<u8> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.session_key).expect("HMAC takes any key");
+        mac.update(session_token.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
     /// The form token of a session: a keyed digest of its token, so any `serve` sharing
     /// the salt finds the same one and nothing more is stored.
     pub fn form_token(&self, session_token: &str) -> String {
@@ -199,16 +219,10 @@ pub async fn login(
     let lang = language(&headers);
     let address = client_address(&headers, connection.map(|c| c.0 .0));
     let problem = |id: &str| Some(console.pages.text(lang, id, None));
-    if console.login_limiter.check_key(&address).is_err() {
-        tracing::warn!(client = %masked(address), "console: sign-in refused, too many tries");
-        return login_form(
-            &console,
-            &state,
-            lang,
-            StatusCode::TOO_MANY_REQUESTS,
-            problem("login-too-many"),
-        );
-    }
+    // The form's token first: a POST sent by another site's page carries no SameSite
+    // cookie, so it neither spends this address's tries nor gets a status that fail2ban
+    // counts (401 and 429 only, deploy/fail2ban/filter.d/ciu-console.conf). Otherwise
+    // any web page could have a member of staff's office banned.
     let form_cookie = cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
     if form.csrf.is_empty() || form_cookie != form.csrf {
         return login_form(
@@ -217,6 +231,20 @@ pub async fn login(
             lang,
             StatusCode::FORBIDDEN,
             problem("login-expired-form"),
+        );
+    }
+    if console
+        .login_limiter
+        .check_key(&limit_key(address))
+        .is_err()
+    {
+        tracing::warn!(client = %masked(address), "console: sign-in refused, too many tries");
+        return login_form(
+            &console,
+            &state,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            problem("login-too-many"),
         );
     }
     if !console.password.matches(&form.password) {
@@ -237,7 +265,7 @@ pub async fn login(
     if let Err(e) = state
         .bot
         .store
-        .open_console_session(&token, now, expires)
+        .open_console_session(&console.session_digest(&token), now, expires)
         .await
     {
         tracing::error!(error = %e, "console: session not opened");
@@ -281,7 +309,8 @@ pub async fn logout(
     if !staff.form_is_ours(&form.csrf) {
         return console.form_refused(&staff);
     }
-    if let Err(e) = state.bot.store.close_console_session(&staff.token).await {
+    let digest = console.session_digest(&staff.token);
+    if let Err(e) = state.bot.store.close_console_session(&digest).await {
         tracing::error!(error = %e, "console: session not closed");
         return console.unavailable(staff.lang);
     }
@@ -331,9 +360,12 @@ pub async fn choose_language(
 }
 
 /// The browser's address: nginx's `X-Real-IP` when the request comes through it (from
-/// this machine), else the connection's.
+/// this machine), else the connection's. Unknown when the server gives no peer: then no
+/// header is believed, and all such requests share one count of tries.
 fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
-    let peer = peer.map(|p| p.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let Some(peer) = peer.map(|p| p.ip()) else {
+        return IpAddr::from([0, 0, 0, 0]);
+    };
     if !peer.is_loopback() {
         return peer;
     }
@@ -342,6 +374,17 @@ fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(peer)
+}
+
+/// Whose tries are counted together: an IPv6 client holds a whole /64, so its /64.
+fn limit_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
+        }
+    }
 }
 
 /// An address for the service's log: the last part hidden (fail2ban reads nginx's log,
@@ -383,5 +426,21 @@ mod tests {
             client_address(&headers, remote),
             "192.0.2.1".parse::<IpAddr>().unwrap()
         );
+        assert_eq!(
+            client_address(&headers, None),
+            "0.0.0.0".parse::<IpAddr>().unwrap(),
+            "without a known peer the header is not believed"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let one: IpAddr = "2001:db8:1:2::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        let elsewhere: IpAddr = "2001:db8:1:3::9".parse().unwrap();
+        assert_eq!(limit_key(one), limit_key(other));
+        assert_ne!(limit_key(one), limit_key(elsewhere));
+        let v4: IpAddr = "203.0.113.45".parse().unwrap();
+        assert_eq!(limit_key(v4), v4);
     }
 }

@@ -111,6 +111,12 @@ pub async fn download(
             return console.unavailable(staff.lang);
         }
     };
+    // Codes are personal data: who took which part of the registry is kept in the log.
+    tracing::info!(
+        from = %or_all(&range.du),
+        to = %or_all(&range.au),
+        "console: registry exported"
+    );
     let header_line = format!("{}\n", CSV_COLUMNS.join(","));
     let body = Body::from_stream(pages(store, between, first, header_line));
     let name = file_name(&range, Utc::now());
@@ -178,6 +184,15 @@ fn file_name(range: &RangeQuery, now: DateTime<Utc>) -> String {
             from.unwrap_or_else(|| "debut".into()),
             to.unwrap_or_else(|| now.date_naive().to_string())
         ),
+    }
+}
+
+/// A bound of the range for the log: the day given (checked by `parse_range`), or "-".
+fn or_all(day: &str) -> &str {
+    if day.trim().is_empty() {
+        "-"
+    } else {
+        day.trim()
     }
 }
 

@@ -27,7 +27,7 @@ use std::num::NonZeroU32;
 pub use auth::Staff;
 pub use page::{Frame, Pages};
 
-use crate::config::{Secret, Settings};
+use crate::config::{Environment, Secret, Settings};
 use crate::http::AppState;
 
 /// Sign-in tries per address and minute; more get 429 (and fail2ban bans repeated
@@ -41,6 +41,9 @@ pub struct Console {
     /// Keys the form tokens (src/console/auth.rs); derived from the salt, so every
     /// `serve` on one database gives the same.
     form_key: [u8; 32],
+    /// Keys the digests under which sessions are kept (src/console/auth.rs); derived
+    /// from the password, so changing it ends every session.
+    session_key: [u8; 32],
     secure_cookies: bool,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// For the footer of the pages said without a session (errors).
@@ -52,15 +55,20 @@ impl Console {
     /// The console of these settings, or `None` when no password opens it.
     pub fn from_settings(settings: &Settings, form_key: [u8; 32]) -> Option<Console> {
         let password = settings.console_password.clone()?;
-        let secure_cookies = settings.public_base_url.as_deref().is_some_and(|url| {
-            url.get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        });
+        // Production is served over HTTPS (deploy/nginx/) whatever channels are on, and
+        // PUBLIC_BASE_URL is only required by Twilio: either one makes cookies Secure.
+        let secure_cookies = settings.environment == Environment::Production
+            || settings.public_base_url.as_deref().is_some_and(|url| {
+                url.get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            });
+        let session_key = auth::session_key(&password);
         let quota = Quota::per_minute(NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero"));
         Some(Console {
             password,
             pages: Pages::new(),
             form_key,
+            session_key,
             secure_cookies,
             login_limiter: RateLimiter::keyed(quota),
             app_name: settings.app_name.clone(),

@@ -1,8 +1,8 @@
 //! What the staff console (src/console/) keeps and reads: its signed-in sessions, by
-//! the digest of their token only, and the registry figures of its dashboard.
+//! a digest of their token only (made by `Console::session_digest`, src/console/auth.rs),
+//! and the registry figures of its dashboard.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use super::{Backend, Store, StoreError};
 
@@ -21,26 +21,20 @@ pub struct RegistryFigures {
 pub(super) const DELETE_EXPIRED_CONSOLE_SESSIONS: &str =
     "DELETE FROM console_sessions WHERE expires_at <= $1";
 
-/// The digest under which a console session's token is kept.
-pub fn console_token_digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 impl Store {
-    /// Records a signed-in session until `expires_at`.
+    /// Records a signed-in session, by its token's digest, until `expires_at`.
     pub async fn open_console_session(
         &self,
-        token: &str,
+        digest: &[u8],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let digest = console_token_digest(token);
         let _writer = self.lock_writer_if_sqlite().await?;
         with_pool!(self, pool => sqlx::query(
             "INSERT INTO console_sessions (token_digest, created_at, expires_at)
              VALUES ($1, $2, $3)",
         )
-        .bind(&digest)
+        .bind(digest)
         .bind(now)
         .bind(expires_at)
         .execute(pool)
@@ -49,17 +43,16 @@ impl Store {
         Ok(())
     }
 
-    /// Whether `token` is a session that has not expired.
+    /// Whether the token of this digest is a session that has not expired.
     pub async fn console_session_valid(
         &self,
-        token: &str,
+        digest: &[u8],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let digest = console_token_digest(token);
         let found: Option<i32> = with_pool!(self, pool => sqlx::query_scalar(
             "SELECT 1 FROM console_sessions WHERE token_digest = $1 AND expires_at > $2",
         )
-        .bind(&digest)
+        .bind(digest)
         .bind(now)
         .fetch_optional(pool)
         .await)?;
@@ -67,13 +60,12 @@ impl Store {
     }
 
     /// Signs out: the session is forgotten.
-    pub async fn close_console_session(&self, token: &str) -> Result<(), StoreError> {
-        let digest = console_token_digest(token);
+    pub async fn close_console_session(&self, digest: &[u8]) -> Result<(), StoreError> {
         let _writer = self.lock_writer_if_sqlite().await?;
         with_pool!(self, pool => sqlx::query(
             "DELETE FROM console_sessions WHERE token_digest = $1",
         )
-        .bind(&digest)
+        .bind(digest)
         .execute(pool)
         .await
         .map(drop))?;

@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 use crate::phone::PhoneKey;
 
-pub use console::{console_token_digest, RegistryFigures};
+pub use console::RegistryFigures;
 pub use counters::{CounterAddition, CounterSum, SHARDS};
 pub use duplicates::{DerivationCodes, DerivationStatus, DuplicateCursor, DuplicatePair};
 pub use error::StoreError;
