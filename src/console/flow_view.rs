@@ -26,7 +26,6 @@ use crate::flow::extract::extract;
 use crate::flow::load::sms::sms_report;
 use crate::flow::{spelling, Engine, Flow, Loaded};
 use crate::http::AppState;
-use crate::simulate::DEVELOPMENT_SALT;
 
 /// The guide's example answers (CUSTOMIZING_QUESTIONS.md), by step id. A choice
 /// question without one takes its first option.
@@ -73,18 +72,20 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let salt = Salt::new(DEVELOPMENT_SALT).expect("the development salt is valid");
     let view = FlowView::build(
         &state.bot.flow,
         &state.bot.fingerprint,
-        &salt,
+        &console.simulation.salt,
         Utc::now().date_naive(),
         disk,
     );
     console.pages.render(
         "flow.html",
         &staff.frame(&state, "flow", "/console/flux"),
-        context! { view => view },
+        context! {
+            view => view,
+            salt_is_the_services => console.simulation.is_the_services,
+        },
     )
 }
 
@@ -388,6 +389,7 @@ mod tests {
     use super::*;
     use crate::code::derivation_fingerprint;
     use crate::console::{Frame, Pages};
+    use crate::simulate::DEVELOPMENT_SALT;
     use std::path::PathBuf;
 
     const TEST_SALT: &str = "Test-salt-0123456789-abcdef";

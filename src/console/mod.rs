@@ -27,12 +27,39 @@ use std::num::NonZeroU32;
 pub use auth::Staff;
 pub use page::{Frame, Pages};
 
-use crate::config::{Environment, Secret, Settings};
+use crate::code::Salt;
+use crate::config::{Environment, SaltSource, Secret, Settings};
 use crate::http::AppState;
+use crate::simulate::DEVELOPMENT_SALT;
 
 /// Sign-in tries per address and minute; more get 429 (and fail2ban bans repeated
 /// failures, deploy/fail2ban/).
 const SIGN_INS_PER_MINUTE: u32 = 5;
+
+/// The salt the console's simulator and example code use: never `UIC_SALT`, so no
+/// page turns a person's answers into their real code.
+pub struct SimulationSalt {
+    pub salt: Salt,
+    /// True when the service itself runs on this installation's development salt
+    /// (`.ciu-dev-salt`, no `UIC_SALT`): then it is also the salt of `ciu simulate` in
+    /// the same folder, which gives the same transcripts, codes included.
+    pub is_the_services: bool,
+}
+
+impl SimulationSalt {
+    fn of(settings: &Settings) -> SimulationSalt {
+        match settings.salt_source {
+            SaltSource::DevelopmentFile { .. } => SimulationSalt {
+                salt: settings.salt.clone(),
+                is_the_services: true,
+            },
+            SaltSource::Configured => SimulationSalt {
+                salt: Salt::new(DEVELOPMENT_SALT).expect("the development salt is valid"),
+                is_the_services: false,
+            },
+        }
+    }
+}
 
 /// What the console needs for its whole life.
 pub struct Console {
@@ -45,6 +72,8 @@ pub struct Console {
     /// from the password, so changing it ends every session.
     session_key: [u8; 32],
     secure_cookies: bool,
+    /// The salt of the simulator and of the flow view's example code.
+    pub simulation: SimulationSalt,
     login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// For the footer of the pages said without a session (errors).
     app_name: String,
@@ -63,6 +92,7 @@ impl Console {
                     .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
             });
         let session_key = auth::session_key(&password);
+        let simulation = SimulationSalt::of(settings);
         let quota = Quota::per_minute(NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero"));
         Some(Console {
             password,
@@ -70,6 +100,7 @@ impl Console {
             form_key,
             session_key,
             secure_cookies,
+            simulation,
             login_limiter: RateLimiter::keyed(quota),
             app_name: settings.app_name.clone(),
             app_version: settings.app_version.clone(),

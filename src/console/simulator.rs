@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::Staff;
 use crate::code::Salt;
 use crate::http::AppState;
-use crate::simulate::{Simulator, DEVELOPMENT_SALT};
+use crate::simulate::Simulator;
 
 /// A longer conversation is refused: the replay stays instant and the form small.
 const MAX_MESSAGES: usize = 80;
@@ -139,7 +139,7 @@ fn render(state: &AppState, staff: &Staff, messages: Vec<String>, too_long: bool
         .console
         .as_ref()
         .expect("the console's routes exist only with it");
-    let transcript = replay(&state.bot.flow, &messages);
+    let transcript = replay(&state.bot.flow, &console.simulation.salt, &messages);
     console.pages.render(
         "simulator.html",
         &staff.frame(state, "simulator", "/console/simulateur"),
@@ -148,14 +148,14 @@ fn render(state: &AppState, staff: &Staff, messages: Vec<String>, too_long: bool
             transcript => transcript,
             history => messages.join("\n"),
             too_long => too_long,
+            salt_is_the_services => console.simulation.is_the_services,
         },
     )
 }
 
-/// The transcript of `ciu simulate` for these lines, with the development salt.
-pub fn replay(flow: &crate::flow::Flow, messages: &[String]) -> String {
-    let salt = Salt::new(DEVELOPMENT_SALT).expect("the development salt is valid");
-    let mut simulator = Simulator::new(flow, &salt, Utc::now());
+/// The transcript of `ciu simulate` for these lines, with this salt.
+pub fn replay(flow: &crate::flow::Flow, salt: &Salt, messages: &[String]) -> String {
+    let mut simulator = Simulator::new(flow, salt, Utc::now());
     simulator.run_script(&messages.join("\n"))
 }
 
@@ -198,7 +198,8 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let transcript = replay(&flow, &lines);
+        let salt = Salt::new(crate::simulate::DEVELOPMENT_SALT).unwrap();
+        let transcript = replay(&flow, &salt, &lines);
         let chat = bubbles(&transcript);
         assert_eq!(chat.iter().filter(|b| b.from_person).count(), 8);
         let last = chat.last().unwrap();

@@ -465,3 +465,64 @@ async fn a_session_opened_on_one_instance_is_honoured_by_the_other() {
         std::panic::resume_unwind(failure.into_panic());
     }
 }
+
+/// The code at the end of a simulator page.
+fn simulated_code(page: &str) -> String {
+    let start = page
+        .rfind("985-KINS-15-JEA-KABI-")
+        .unwrap_or_else(|| panic!("no code in the simulator: {page}"));
+    page[start..start + "985-KINS-15-JEA-KABI-00000".len()].to_owned()
+}
+
+#[tokio::test]
+async fn the_simulator_uses_the_services_salt_only_when_it_is_a_development_one() {
+    let guide = ["1985", "Kinshasa", "Jean", "15", "Kabila"];
+    // Without UIC_SALT (development): the installation's .ciu-dev-salt, which serve,
+    // `ciu simulate` and the console share. With UIC_SALT: never that one.
+    for (uic_salt, same_as_service) in [("", true), (crate::helpers::SALT, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ciu.db").display());
+        let app = spawn_app(
+            &url,
+            &[("CONSOLE_PASSWORD", PASSWORD), ("UIC_SALT", uic_salt)],
+        )
+        .await;
+        let issued = app.conversation("+243811110009", &guide).await;
+        let issued = issued.code().unwrap_or_else(|| panic!("{}", issued.body));
+
+        let browser = Browser::new(&app);
+        assert_eq!(browser.sign_in(PASSWORD).await.status(), 303);
+        let token = browser.form_token().await;
+        let history = ["Bonjour", "1"]
+            .iter()
+            .chain(guide.iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let page = browser
+            .post(
+                "/console/simulateur",
+                &[
+                    ("csrf", &token),
+                    ("historique", &history),
+                    ("message", "oui"),
+                ],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        let simulated = simulated_code(&page);
+        assert_eq!(
+            simulated == issued,
+            same_as_service,
+            "{simulated} / {issued}"
+        );
+        assert_eq!(page.contains(".ciu-dev-salt"), same_as_service);
+        assert_eq!(
+            app.codes_in_registry().await,
+            1,
+            "the simulator wrote nothing"
+        );
+    }
+}
