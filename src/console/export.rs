@@ -48,32 +48,74 @@ fn form(
     )
 }
 
+/// The days asked for, both included; `None`: no bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// How a day may be written: the date field's own format, and by hand (a browser
+/// without a calendar shows a text field) the French day-first ones.
+const DAY_FORMATS: [&str; 4] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"];
+
+fn parse_day(text: &str) -> Result<Option<NaiveDate>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    DAY_FORMATS
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
+        .map(Some)
+        .ok_or("export-bad-date")
+}
+
 /// Reads the form's days: empty means no bound.
-pub fn parse_range(range: &RangeQuery) -> Result<CreatedBetween, &'static str> {
-    let day = |text: &str| -> Result<Option<NaiveDate>, &'static str> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| "export-bad-date")
+pub fn parse_range(range: &RangeQuery) -> Result<Days, &'static str> {
+    let days = Days {
+        from: parse_day(&range.du)?,
+        to: parse_day(&range.au)?,
     };
-    let (from, to) = (day(&range.du)?, day(&range.au)?);
-    if let (Some(from), Some(to)) = (from, to) {
+    if let (Some(from), Some(to)) = (days.from, days.to) {
         if from > to {
             return Err("export-bad-range");
         }
     }
-    let mut between = CreatedBetween::default();
-    if let Some(from) = from {
-        between.from = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    Ok(days)
+}
+
+impl Days {
+    /// The instants of the store's query: from the first day's midnight to the midnight
+    /// after the last day (UTC).
+    pub fn between(&self) -> CreatedBetween {
+        let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let mut between = CreatedBetween::default();
+        if let Some(from) = self.from {
+            between.from = midnight(from);
+        }
+        if let Some(to) = self.to {
+            between.until = midnight(to + Duration::days(1));
+        }
+        between
     }
-    if let Some(to) = to {
-        let next = to + Duration::days(1);
-        between.until = next.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+
+    /// `registre-ciu-<du>-<au>.csv`, or `registre-ciu-<today>.csv` for the whole registry.
+    fn file_name(&self, now: DateTime<Utc>) -> String {
+        match (self.from, self.to) {
+            (None, None) => format!("registre-ciu-{}.csv", now.date_naive()),
+            (from, to) => format!(
+                "registre-ciu-{}-{}.csv",
+                from.map_or_else(|| "debut".into(), |d| d.to_string()),
+                to.unwrap_or_else(|| now.date_naive())
+            ),
+        }
     }
-    Ok(between)
+}
+
+/// A bound for the log: the day, or "-".
+fn or_all(day: Option<NaiveDate>) -> String {
+    day.map_or_else(|| "-".into(), |d| d.to_string())
 }
 
 /// GET /console/export.csv?du=AAAA-MM-JJ&au=AAAA-MM-JJ.
@@ -82,8 +124,8 @@ pub async fn download(
     staff: Staff,
     Query(range): Query<RangeQuery>,
 ) -> Response {
-    let between = match parse_range(&range) {
-        Ok(between) => between,
+    let days = match parse_range(&range) {
+        Ok(days) => days,
         Err(problem) => {
             return form(
                 &state,
@@ -97,6 +139,7 @@ pub async fn download(
     // The first page is read before answering, so a database problem is a page that
     // says so rather than a cut file.
     let store = state.bot.store.clone();
+    let between = days.between();
     let first = match store
         .export_page_between(0, &between, EXPORT_PAGE_ROWS)
         .await
@@ -111,15 +154,15 @@ pub async fn download(
             return console.unavailable(staff.lang);
         }
     };
-    // Codes are personal data: who took which part of the registry is kept in the log.
+    // Codes are personal data: when which part of the registry left is kept in the log.
     tracing::info!(
-        from = %or_all(&range.du),
-        to = %or_all(&range.au),
+        from = %or_all(days.from),
+        to = %or_all(days.to),
         "console: registry exported"
     );
     let header_line = format!("{}\n", CSV_COLUMNS.join(","));
     let body = Body::from_stream(pages(store, between, first, header_line));
-    let name = file_name(&range, Utc::now());
+    let name = days.file_name(Utc::now());
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -170,32 +213,6 @@ fn pages(
     })
 }
 
-/// `registre-ciu-2026-11-01-2026-11-30.csv`, or with today's date for everything.
-fn file_name(range: &RangeQuery, now: DateTime<Utc>) -> String {
-    let day = |text: &str| {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .ok()
-            .map(|d| d.to_string())
-    };
-    match (day(&range.du), day(&range.au)) {
-        (None, None) => format!("registre-ciu-{}.csv", now.date_naive()),
-        (from, to) => format!(
-            "registre-ciu-{}-{}.csv",
-            from.unwrap_or_else(|| "debut".into()),
-            to.unwrap_or_else(|| now.date_naive().to_string())
-        ),
-    }
-}
-
-/// A bound of the range for the log: the day given (checked by `parse_range`), or "-".
-fn or_all(day: &str) -> &str {
-    if day.trim().is_empty() {
-        "-"
-    } else {
-        day.trim()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,17 +226,26 @@ mod tests {
 
     #[test]
     fn days_are_included_whole_and_bad_ones_are_refused() {
-        let between = parse_range(&range("2026-11-01", "2026-11-30")).unwrap();
+        let between = parse_range(&range("2026-11-01", "2026-11-30"))
+            .unwrap()
+            .between();
         assert_eq!(between.from.to_rfc3339(), "2026-11-01T00:00:00+00:00");
         assert_eq!(between.until.to_rfc3339(), "2026-12-01T00:00:00+00:00");
         assert_eq!(
-            parse_range(&range("", "")).unwrap(),
+            parse_range(&range("", "")).unwrap().between(),
             CreatedBetween::default()
         );
-        assert_eq!(
-            parse_range(&range("01/11/2026", "")),
-            Err("export-bad-date")
-        );
+        // Typed by hand, day first as in French: the same days.
+        for (du, au) in [("01/11/2026", "30/11/2026"), (" 1.11.2026", "30-11-2026 ")] {
+            assert_eq!(parse_range(&range(du, au)).unwrap().between(), between);
+        }
+        for bad in ["11/31/2026", "2026-13-01", "hier", "1er novembre"] {
+            assert_eq!(
+                parse_range(&range(bad, "")),
+                Err("export-bad-date"),
+                "{bad}"
+            );
+        }
         assert_eq!(
             parse_range(&range("2026-12-01", "2026-11-01")),
             Err("export-bad-range")

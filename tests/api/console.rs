@@ -355,6 +355,14 @@ async fn the_export_keeps_the_codes_of_the_days_asked() {
         );
         let (_, _, body) = csv(String::new(), String::new()).await;
         assert_eq!(body.lines().count(), 3);
+        // Typed by hand, day first (a browser without a calendar): the same file.
+        let french = today.format("%d/%m/%Y").to_string();
+        let (status, disposition, by_hand) = csv(french.clone(), french).await;
+        assert_eq!(status, 200);
+        assert!(disposition
+            .unwrap()
+            .contains(&format!("registre-ciu-{today}-{today}.csv")));
+        assert_eq!(by_hand.lines().count(), 3);
         let (status, _, body) = csv("2026-13-01".into(), String::new()).await;
         assert_eq!(status, 400);
         assert!(body.contains("Date invalide"));

@@ -85,5 +85,5 @@ export-to = To (included)
 export-all = Leave both dates empty for the whole registry.
 export-note = Days are counted in universal time (UTC). The file holds only the codes, their dates and how many times each was asked for: no answer and no phone number.
 export-submit = Download the CSV
-export-bad-date = Invalid date: use the calendar or the YYYY-MM-DD format.
+export-bad-date = Invalid date: pick it in the calendar or write it DD/MM/YYYY (or YYYY-MM-DD).
 export-bad-range = The start date is after the end date.

@@ -85,5 +85,5 @@ export-to = Au (inclus)
 export-all = Laissez les deux dates vides pour tout le registre.
 export-note = Jours comptés en temps universel (UTC). Le fichier ne contient que les codes, leurs dates et leur nombre de demandes : ni réponse ni numéro de téléphone.
 export-submit = Télécharger le CSV
-export-bad-date = Date invalide : utilisez le calendrier ou le format AAAA-MM-JJ.
+export-bad-date = Date invalide : choisissez-la dans le calendrier ou écrivez-la JJ/MM/AAAA (ou AAAA-MM-JJ).
 export-bad-range = La date de début est après la date de fin.
