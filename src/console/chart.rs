@@ -54,7 +54,7 @@ const AXIS: RGBColor = RGBColor(0x76, 0x76, 0x76);
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 
 /// Width of both charts in SVG units; the `<svg>` itself is `width="100%"`.
-const WIDTH: u32 = 600;
+const WIDTH: u32 = 880;
 /// Height of the codes chart.
 const CODES_HEIGHT: u32 = 300;
 /// The legend row above the plot.
@@ -461,7 +461,7 @@ mod tests {
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("width=\"100%\""));
-        assert!(svg.contains("viewBox=\"0 0 600 300\""));
+        assert!(svg.contains("viewBox=\"0 0 880 300\""));
         let (blue, orange, aria) = parse(&svg);
         assert_eq!(aria, "Codes par jour");
         assert_eq!((blue, orange), (90, 90));
