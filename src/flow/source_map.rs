@@ -47,6 +47,17 @@ impl SourceMap {
             .collect()
     }
 
+    /// Every scalar value inside the value at `prefix`: its path, its text and its place.
+    pub fn scalars_under<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str, Position)> + 'a {
+        self.scalars
+            .iter()
+            .filter(move |(path, ..)| is_under(path, prefix))
+            .map(|(path, text, position)| (path.as_str(), text.as_str(), *position))
+    }
+
     /// Every key written twice in one block: its path, the repeat's position and the
     /// first one's, in file order.
     pub fn repeated_keys(&self) -> Vec<(&str, Position, Position)> {

@@ -1,4 +1,5 @@
-//! A key written twice, and a word where a number is expected inside a `type:` block:
+//! A key written twice, a word where a number is expected inside a `type:` block, and a
+//! value that fits none of a setting's forms (`enabled: oui`, `max: maintenant`):
 //! reported in French at the line of the key itself, not at the block's first line.
 
 use super::{assert_error, assert_passes, Copy, FLOW};
@@ -74,4 +75,32 @@ fn a_word_for_a_number_in_an_extraction_is_at_its_key() {
     );
     c.edit(FLOW, "count: trois", "count: 3");
     assert_passes(&c);
+}
+
+#[test]
+fn a_french_yes_for_confirm_is_at_its_line() {
+    // serde names no key for a value that fits none of confirm's forms: the sentence
+    // must still point at the line a programme officer wrote.
+    let c = Copy::new();
+    c.edit(FLOW, "  enabled: true", "  enabled: oui");
+    assert_error(
+        &c,
+        FLOW,
+        c.line_of(FLOW, "  enabled: oui"),
+        "confirm ne comprend pas « oui » : écrivez true ou false (pas oui ou non)",
+    );
+    c.edit(FLOW, "  enabled: oui", "  enabled: true");
+    assert_passes(&c);
+}
+
+#[test]
+fn a_word_for_a_year_bound_is_at_its_key() {
+    let c = Copy::new();
+    c.edit(FLOW, "max: current }", "max: maintenant }");
+    assert_error(
+        &c,
+        FLOW,
+        c.line_of(FLOW, "max: maintenant"),
+        "« maintenant » n'est pas une année (à « question 1, validate.max »)",
+    );
 }

@@ -45,6 +45,7 @@ pub(super) fn yaml_error(
         .or_else(|| error.repeated_key(map))
         .or_else(|| error.about_keys(map))
         .or_else(|| error.unclosed_quote(source))
+        .or_else(|| error.fits_no_form(map))
         .unwrap_or_else(|| (error.position, error.about_values()));
     Diagnostic::error(file, position, sentence)
 }
@@ -238,6 +239,44 @@ impl Error {
             return None;
         };
         Some((self.position, sentence))
+    }
+
+    /// A value that fits none of a setting's written forms. serde names no key for those:
+    /// `confirm: oui` is reported at the file's first key, `max: demain` at its question.
+    /// Find the value in the file.
+    fn fits_no_form(&self, map: &SourceMap) -> Option<(Option<Position>, String)> {
+        let wrong = |prefix: &str, keys: &[&str], fits: fn(&str) -> bool| {
+            map.scalars_under(prefix)
+                .find(|(path, text, _)| {
+                    let key = path.rsplit('.').next().unwrap_or(path);
+                    keys.contains(&key) && !fits(text)
+                })
+                .map(|(path, text, at)| (path.to_owned(), text.to_owned(), at))
+        };
+        if self.detail.contains("untagged enum ConfirmSetting") {
+            // `confirm: oui`, or `enabled: oui` in its block.
+            let found = wrong("confirm", &["confirm", "enabled"], |t| {
+                t == "true" || t == "false"
+            });
+            let (position, written) = match &found {
+                Some((_, text, at)) => (Some(*at), format!(" « {text} »")),
+                None => (map.find("confirm").or(self.position), String::new()),
+            };
+            return Some((
+                position,
+                format!("confirm ne comprend pas{written} : écrivez true ou false (pas oui ou non), ou un bloc avec les clés enabled (true ou false), yes et no (voir CUSTOMIZING_QUESTIONS.md)."),
+            ));
+        }
+        if self.detail.contains("untagged enum YearBound") {
+            let (path, text, at) = wrong(&self.serde_path, &["min", "max"], |t| {
+                t == "current" || t.parse::<i32>().is_ok()
+            })?;
+            return Some((
+                Some(at),
+                format!("« {text} » n'est pas une année{} : écrivez un nombre (ex. 1900) ou le mot current (l'année en cours).", shown_path(&path)),
+            ));
+        }
+        None
     }
 
     /// Values of the wrong sort, then the YAML parser's own errors.
