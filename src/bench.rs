@@ -604,6 +604,7 @@ pub async fn seed_registry(
     let now = chrono::Utc::now();
     let rows = seed_counters::counter_rows(&flow, plan.records, now, &mut StdRng::from_entropy());
     report.counter_rows = store.add_counters(&rows).await?;
+    store.refresh_statistics().await?;
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -36,6 +36,9 @@ case $backup in
         gzip -dc "$backup" |
             psql --no-psqlrc -X -q -v ON_ERROR_STOP=1 --single-transaction \
                 --dbname="$PG_URL_NO_PASSWORD" >/dev/null
+        # Une base restaurée n'a pas de statistiques : sans elles, PostgreSQL peut lire
+        # toute une table à chaque code donné, jusqu'au passage d'autovacuum.
+        psql --no-psqlrc -X -q -v ON_ERROR_STOP=1 --dbname="$PG_URL_NO_PASSWORD" -c "ANALYZE" >/dev/null
         ;;
     *.sqlite.gz)
         command -v sqlite3 >/dev/null || fail "sqlite3 introuvable : sudo apt install sqlite3"

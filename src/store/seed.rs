@@ -70,6 +70,19 @@ const INSERT_PAIR: &str =
      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
 impl Store {
+    /// After a bulk load: PostgreSQL plans from table statistics, and a table filled at
+    /// once has none until autovacuum's next analyze (never when it is off). Without
+    /// them the registration's near-key join (src/store/tx/near_keys.rs) was planned as
+    /// a scan of every near key: measured 2026-12-03, a registry of 1,000,000 records
+    /// seeded then served spent all its CPU on that scan. SQLite plans from its indexes
+    /// and needs nothing.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if let Backend::Postgres { pool, .. } = &self.backend {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Writes `batch` in one transaction; on error nothing of it is kept.
     pub async fn seed_batch(&self, batch: &SeedBatch<'_>) -> Result<SeedOutcome, StoreError> {
         let Some(first) = batch.records.first() else {
