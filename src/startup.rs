@@ -69,6 +69,7 @@ impl Application {
         let bot = Bot::new(flow, settings.salt.clone(), store, settings.phone_storage);
         refuse_if_derivation_changed(&bot).await?;
         warn_if_qr_images_unreachable(&settings);
+        warn_if_statistics_go_stale(&bot.store).await;
         let listener = TcpListener::bind(settings.listen_address())
             .await
             .with_context(|| format!("impossible d'écouter sur {}", settings.listen_address()))?;
@@ -189,6 +190,20 @@ pub fn derivation_changed(previous: &str, current: &str) -> String {
          l'ancien dossier flows/ et l'ancien UIC_SALT. Si c'est voulu, confirmez-le avec \
          `ciu derivation --accept {current}` puis relancez."
     )
+}
+
+/// Without autovacuum PostgreSQL never analyzes the registry as it grows, and plans
+/// the registration's near-key lookup as a scan of every near key (BENCHMARKS.md, "A
+/// registry of 1,000,000 records on PostgreSQL").
+async fn warn_if_statistics_go_stale(store: &Store) {
+    if let Ok(Some(false)) = store.postgres_autovacuum().await {
+        tracing::warn!(
+            "autovacuum est désactivé sur ce serveur PostgreSQL : ses statistiques ne suivront \
+             pas la croissance du registre, et chaque code donné finira par relire toute la \
+             table uic_near_keys. Remettez autovacuum = on dans postgresql.conf (réglage par \
+             défaut, guide section 5.1), ou lancez ANALYZE chaque nuit."
+        );
+    }
 }
 
 /// QR images are links the channel downloads: without a public address there is none.

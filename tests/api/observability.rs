@@ -150,3 +150,60 @@ async fn every_response_names_its_request() {
     })
     .await;
 }
+
+/// On PostgreSQL, `serve` says at start when the server's autovacuum is off (the
+/// registry's statistics would go stale), and only then.
+#[tokio::test]
+async fn serve_warns_when_postgresql_never_analyzes() {
+    let Some(server) = crate::common::postgres_server() else {
+        return;
+    };
+    let (name, url) = crate::common::create_postgres_database(&server).await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let setting: String = sqlx::query_scalar("SHOW autovacuum")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ciu"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &url)
+        .env("UIC_SALT", crate::helpers::SALT)
+        .env("PORT", "0")
+        .env("FLOW_PATH", root.join("flows/ciu.yaml"))
+        .env("LOCALES_DIR", root.join("locales"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let logs = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut logs = String::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            logs.push_str(&line);
+            logs.push('\n');
+            if line.contains("listening") {
+                break;
+            }
+        }
+        logs
+    })
+    .await
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    crate::common::drop_postgres_database(&server, &name).await;
+    assert!(logs.contains("listening"), "{logs}");
+    assert_eq!(
+        logs.contains("autovacuum est désactivé"),
+        setting == "off",
+        "autovacuum = {setting}: {logs}"
+    );
+}
