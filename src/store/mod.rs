@@ -150,6 +150,19 @@ impl Store {
         Ok(())
     }
 
+    /// PostgreSQL's `autovacuum`: `Some(false)` when the server has it off, so that no
+    /// table is ever analyzed as it grows (see `Store::refresh_statistics`); `None` on
+    /// SQLite.
+    pub async fn postgres_autovacuum(&self) -> Result<Option<bool>, StoreError> {
+        let Backend::Postgres { pool, .. } = &self.backend else {
+            return Ok(None);
+        };
+        let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(pool)
+            .await?;
+        Ok(Some(setting == "on"))
+    }
+
     pub async fn health(&self) -> Result<(), StoreError> {
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
         Ok(())

@@ -83,18 +83,6 @@ impl Store {
         Ok(())
     }
 
-    /// PostgreSQL's `autovacuum`: `Some(false)` when the server has it off, so that no
-    /// table is ever analyzed as it grows; `None` on SQLite.
-    pub async fn postgres_autovacuum(&self) -> Result<Option<bool>, StoreError> {
-        let Backend::Postgres { pool, .. } = &self.backend else {
-            return Ok(None);
-        };
-        let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
-            .fetch_one(pool)
-            .await?;
-        Ok(Some(setting == "on"))
-    }
-
     /// Writes `batch` in one transaction; on error nothing of it is kept.
     pub async fn seed_batch(&self, batch: &SeedBatch<'_>) -> Result<SeedOutcome, StoreError> {
         let Some(first) = batch.records.first() else {
