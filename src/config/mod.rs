@@ -31,6 +31,7 @@ pub use types::{
     Channels, DatabaseSettings, Environment, MetaSettings, PhoneStorage, SaltSettings, SaltSource,
     Secret, Settings, TwilioSettings, UssdSettings,
 };
+pub use values::is_https;
 
 /// The deployer's settings file, in the working directory.
 pub const ENV_FILE: &str = ".env";

@@ -2,7 +2,7 @@
 //! own rules are in twilio.rs and meta.rs).
 
 use super::reader::Reader;
-use super::values::parse_public_base_url;
+use super::values::{is_https, parse_public_base_url};
 use super::{Environment, Secret};
 use crate::code::{Salt, SaltError};
 
@@ -14,10 +14,7 @@ pub(super) fn read_public_base_url(
     environment: Option<Environment>,
 ) -> Option<String> {
     let url = reader.parsed("PUBLIC_BASE_URL", parse_public_base_url)?;
-    let https = url
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    if environment == Some(Environment::Production) && !https {
+    if environment == Some(Environment::Production) && !is_https(&url) {
         reader.invalid(
             "PUBLIC_BASE_URL",
             "doit commencer par https:// en production (l'adresse que Twilio appelle, servie \

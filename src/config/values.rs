@@ -127,6 +127,13 @@ pub(super) fn parse_route_path(value: &str, default: &str) -> Result<String, Str
     }
 }
 
+/// Whether a base URL is served over TLS: production requires it of `PUBLIC_BASE_URL`,
+/// the console marks its cookies `Secure` by it.
+pub fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
 pub(super) fn parse_public_base_url(value: &str) -> Result<String, String> {
     let base = parse_http_base_url(value)?;
     let url = Url::parse(&base).map_err(|error| error.to_string())?;

@@ -28,7 +28,7 @@ pub use auth::Staff;
 pub use page::{Frame, Pages};
 
 use crate::code::Salt;
-use crate::config::{Environment, SaltSource, Secret, Settings};
+use crate::config::{is_https, Environment, SaltSource, Secret, Settings};
 use crate::http::AppState;
 use crate::simulate::DEVELOPMENT_SALT;
 
@@ -87,10 +87,7 @@ impl Console {
         // Production is served over HTTPS (deploy/nginx/) whatever channels are on, and
         // PUBLIC_BASE_URL is only required by Twilio: either one makes cookies Secure.
         let secure_cookies = settings.environment == Environment::Production
-            || settings.public_base_url.as_deref().is_some_and(|url| {
-                url.get(..8)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-            });
+            || settings.public_base_url.as_deref().is_some_and(is_https);
         let session_key = auth::session_key(&password);
         let simulation = SimulationSalt::of(settings);
         let quota = Quota::per_minute(NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero"));

@@ -34,7 +34,6 @@ pub struct SendForm {
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Bubble {
     pub from_person: bool,
-    pub text: String,
     /// The text as WhatsApp shows it: a ```monospace``` span (the code, written so by
     /// src/flow/engine/mod.rs) loses its backticks and is shown in a fixed font.
     pub parts: Vec<BubblePart>,
@@ -50,17 +49,13 @@ impl Bubble {
     fn new(from_person: bool, text: String) -> Self {
         let parts = if from_person {
             vec![BubblePart {
-                text: text.clone(),
+                text,
                 monospace: false,
             }]
         } else {
             whatsapp_parts(&text)
         };
-        Bubble {
-            from_person,
-            text,
-            parts,
-        }
+        Bubble { from_person, parts }
     }
 }
 
@@ -204,7 +199,8 @@ mod tests {
         assert_eq!(chat.iter().filter(|b| b.from_person).count(), 8);
         let last = chat.last().unwrap();
         assert!(!last.from_person);
-        assert!(last.text.contains("985-KINS-15-JEA-KABI-"), "{}", last.text);
+        let shown: String = last.parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(shown.contains("985-KINS-15-JEA-KABI-"), "{shown}");
         let code: Vec<&BubblePart> = last.parts.iter().filter(|p| p.monospace).collect();
         assert_eq!(code.len(), 1, "{:?}", last.parts);
         assert!(code[0].text.starts_with("985-KINS-15-JEA-KABI-"));
